@@ -1,0 +1,20 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.bench/'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['tasks/**/*.ts'],
+    ignores: ['tasks/**/*.test.ts'],
+    rules: {
+      // Task code reports through task-lib so that output is masked and localised.
+      'no-console': 'error',
+    },
+  },
+);
