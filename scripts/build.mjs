@@ -2,7 +2,15 @@
 // (index.js), its task.json with the shared messages merged in, and its icon.
 // Nothing from node_modules is copied; the bundle carries what it uses.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  copyFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,7 +49,8 @@ async function buildTask(name) {
 
   const taskJson = JSON.parse(readFileSync(join(source, 'task.json'), 'utf8'));
   const clash = Object.keys(taskJson.messages ?? {}).filter((key) => key in sharedMessages);
-  if (clash.length > 0) throw new Error(`${name}/task.json redefines shared message keys: ${clash.join(', ')}`);
+  if (clash.length > 0)
+    throw new Error(`${name}/task.json redefines shared message keys: ${clash.join(', ')}`);
   taskJson.messages = { ...sharedMessages, ...taskJson.messages };
   writeFileSync(join(out, 'task.json'), JSON.stringify(taskJson, null, 2) + '\n');
   copyFileSync(join(source, 'icon.png'), join(out, 'icon.png'));
@@ -67,7 +76,9 @@ function assertSingleTaskLib(name, metafile) {
       .map((input) => input.replace(/task\.js$/, '')),
   );
   if (copies.size !== 1) {
-    throw new Error(`${name}: expected one copy of azure-pipelines-task-lib, found ${copies.size}: ${[...copies]}`);
+    throw new Error(
+      `${name}: expected one copy of azure-pipelines-task-lib, found ${copies.size}: ${[...copies]}`,
+    );
   }
 }
 

@@ -21,7 +21,9 @@ export interface EmulatedResponse {
 }
 
 /** Answers a request, or returns undefined when the path is not this service's (404 follows). */
-export type Handler = (request: EmulatedRequest) => EmulatedResponse | undefined | Promise<EmulatedResponse | undefined>;
+export type Handler = (
+  request: EmulatedRequest,
+) => EmulatedResponse | undefined | Promise<EmulatedResponse | undefined>;
 
 /** One kind of injected fault, applied by the front before the handler runs. */
 export type Fault =

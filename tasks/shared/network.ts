@@ -1,0 +1,76 @@
+import { rootCertificates } from 'node:tls';
+
+/**
+ * How the agent reaches the network: its proxy (Agent.ProxyUrl, with the bypass
+ * list of regular expressions the agent keeps in Agent.ProxyBypassList) and the
+ * extra certificate authority it trusts (Agent.CAInfo). Plain data, read once by
+ * the shell (agent-environment.ts) and handed to every client.
+ */
+export interface NetworkSettings {
+  readonly proxy?: {
+    readonly url: string;
+    readonly username?: string;
+    readonly password?: string;
+    readonly bypass: readonly RegExp[];
+  };
+  /** PEM text of Agent.CAInfo, trusted in addition to Node's own roots. */
+  readonly extraCaPem?: string;
+}
+
+/**
+ * Bounded retries for every call the tasks make. Throttling (429, and 503 with
+ * Retry-After) waits what the service asks for; 5xx and dropped connections back off
+ * exponentially with jitter. The totals stay bounded so a task never hangs.
+ */
+export interface RetryPolicy {
+  readonly maxRetries: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Longest Retry-After the task will honour before it gives up instead. */
+  readonly maxRetryAfterMs: number;
+}
+
+/** The production policy: 6 retries, 0.5 s doubling to 16 s, Retry-After up to 60 s (about 2 minutes in all). */
+export const defaultRetryPolicy: RetryPolicy = {
+  maxRetries: 6,
+  initialDelayMs: 500,
+  maxDelayMs: 16_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/** Returns the proxy settings that apply to `url`, honouring the bypass list. */
+export function proxyFor(network: NetworkSettings, url: string): NetworkSettings['proxy'] | undefined {
+  const proxy = network.proxy;
+  if (!proxy || proxy.bypass.some((pattern) => pattern.test(url))) return undefined;
+  return proxy;
+}
+
+/** Certificate authorities for a TLS client: Node's roots plus the agent's own, or undefined for the default. */
+export function trustedCas(network: NetworkSettings): string[] | undefined {
+  return network.extraCaPem ? [...rootCertificates, network.extraCaPem] : undefined;
+}
+
+/**
+ * Options every Azure SDK client is built with, so that proxy, CA and retry
+ * behaviour are the same for Key Vault, ARM, the registry and Log Analytics.
+ */
+export function sdkClientOptions(
+  network: NetworkSettings,
+  targetUrl: string,
+  retry: RetryPolicy = defaultRetryPolicy,
+) {
+  const proxy = proxyFor(network, targetUrl);
+  const ca = trustedCas(network);
+  return {
+    retryOptions: {
+      maxRetries: retry.maxRetries,
+      retryDelayInMs: retry.initialDelayMs,
+      maxRetryDelayInMs: retry.maxDelayMs,
+    },
+    ...(proxy
+      ? { proxyOptions: { host: proxy.url, username: proxy.username, password: proxy.password } }
+      : {}),
+    ...(ca ? { tlsOptions: { ca } } : {}),
+    userAgentOptions: { userAgentPrefix: 'aks-release-flow' },
+  };
+}
