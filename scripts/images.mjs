@@ -28,7 +28,8 @@ const artwork = readdirSync(join(root, 'images', 'tasks')).filter((file) => file
 for (const file of artwork) {
   const task = basename(file, '.svg');
   // Artwork may be drawn before its task lands; it is rendered once the folder exists.
-  if (tasks.has(task)) render(join(root, 'images', 'tasks', file), join(root, 'tasks', task, 'icon.png'), taskIconPx);
+  if (tasks.has(task))
+    render(join(root, 'images', 'tasks', file), join(root, 'tasks', task, 'icon.png'), taskIconPx);
 }
 const missing = [...tasks].filter((task) => !existsSync(join(root, 'images', 'tasks', `${task}.svg`)));
 if (missing.length > 0) {
