@@ -1,0 +1,372 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import JSZip from 'jszip';
+
+/**
+ * The quality gate every task.json passes, in its source form (tasks/<Task>/task.json)
+ * and as built (dist/tasks/<Task>/task.json, with the shared messages merged in), plus
+ * the checks that tie it to the code and to the packaged vsix. Run `npm run build`
+ * first when running this file alone.
+ */
+
+const root = path.resolve(__dirname, '..');
+const tasksDir = path.join(root, 'tasks');
+const sharedDir = path.join(tasksDir, 'shared');
+// The official schema lives beside the project, never copied into it.
+const schemaPath = path.resolve(root, '..', 'shared', 'schemas', 'tasks.schema.json');
+
+/**
+ * Every task's GUID, pinned. A GUID never changes once shipped: pipelines and the
+ * agent's task cache know a task by it. A new task must be added here.
+ */
+const pinnedTaskIds: Readonly<Record<string, string>> = {
+  KeyVaultSecrets: 'f97f0e5b-8b70-47f8-b775-ec7b53e7c1f0',
+  AcrPromoteImage: '355aa81a-81ce-4bc2-86e2-01914878803c',
+  AksDeploy: 'fb6b5673-f7b4-4fea-b218-73306d410f3f',
+  AcceptanceGate: '5fa6abd5-9355-4d3e-8a20-55b3ef699f68',
+};
+
+/** The first agent with the Node20_1 handler; Node24 came in 4.265.1, and the agent picks the newest it has. */
+const minimumAgentVersion = '3.232.1';
+const requiredHandlers = ['Node20_1', 'Node24'];
+const executionPhases = ['prejobexecution', 'execution', 'postjobexecution'] as const;
+
+interface TaskInput {
+  name: string;
+  type: string;
+  label?: string;
+  helpMarkDown?: string;
+  defaultValue?: string | boolean;
+  groupName?: string;
+  visibleRule?: string;
+  options?: Record<string, string>;
+  properties?: Record<string, unknown>;
+}
+
+interface TaskJson {
+  id: string;
+  name: string;
+  friendlyName: string;
+  minimumAgentVersion?: string;
+  groups?: { name: string; visibleRule?: string }[];
+  inputs?: TaskInput[];
+  prejobexecution?: Record<string, { target: string }>;
+  execution?: Record<string, { target: string }>;
+  postjobexecution?: Record<string, { target: string }>;
+  messages?: Record<string, string>;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+function taskNames(): string[] {
+  return readdirSync(tasksDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(tasksDir, entry.name, 'task.json')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+function builtTaskJsonPath(task: string): string {
+  return path.join(root, 'dist', 'tasks', task, 'task.json');
+}
+
+/** The schema as published is draft-04; Ajv reads it as draft-07, which it matches once the draft-04 `id` goes. */
+function compileTaskJsonValidator() {
+  type InputsSchema = { items: { properties: Record<string, unknown> } };
+  const schema = readJson<{ $schema?: string; id?: string; properties: { inputs: InputsSchema } }>(
+    schemaPath,
+  );
+  delete schema.$schema;
+  delete schema.id;
+  // Azure Pipelines also accepts a per-input `validation` the published schema lacks.
+  schema.properties.inputs.items.properties.validation = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['expression', 'message'],
+    properties: { expression: { type: 'string' }, message: { type: 'string' } },
+  };
+  // Its patterns are written for JavaScript's non-unicode RegExp (`\:` is no escape under /u).
+  // `defaultValue` is typed string-or-boolean there, which Ajv's strict mode wants allowed.
+  return new Ajv({ allErrors: true, unicodeRegExp: false, allowUnionTypes: true }).compile(schema);
+}
+
+/** The operators a visibleRule clause may use (the task editor's own list). */
+const visibleRuleClause =
+  /^\s*([A-Za-z][A-Za-z0-9]*)\s*(==|=|!=|<=|>=|<|>|NotContains|NotStartsWith|NotEndsWith|Contains|StartsWith|EndsWith)\s*(\S.*?)\s*$/;
+
+/** The input names a visibleRule such as `a = b && c != "" || d NotEndsWith x` refers to; throws if a clause does not parse. */
+function inputsNamedBy(rule: string): string[] {
+  return rule.split(/&&|\|\|/).map((clause) => {
+    const match = visibleRuleClause.exec(clause);
+    if (!match)
+      throw new Error(`visibleRule clause '${clause.trim()}' in '${rule}' is not "<input> <op> <value>"`);
+    return match[1]!;
+  });
+}
+
+const validateTaskJson = compileTaskJsonValidator();
+
+function compareVersions(a: string, b: string): number {
+  const [pa, pb] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if (pa![i]! !== pb![i]!) return pa![i]! - pb![i]!;
+  return 0;
+}
+
+/** Non-test TypeScript files under `dir`, recursively. */
+function codeFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/**
+ * Message keys the code looks up: `loc('Key'` (task-lib's tl.loc) and `new TaskError('Key'`
+ * (rendered through loc by the task shell). These must exist.
+ */
+function messageKeysLookedUp(files: string[]): Map<string, string> {
+  const uses = new Map<string, string>();
+  const lookups = /\b(?:loc|new\s+TaskError)\(\s*['"]([A-Za-z0-9_]+)['"]/g;
+  for (const file of files) {
+    for (const match of readFileSync(file, 'utf8').matchAll(lookups)) {
+      if (!uses.has(match[1]!)) uses.set(match[1]!, path.relative(root, file));
+    }
+  }
+  return uses;
+}
+
+/**
+ * Every string literal in the code. A message counts as used when its key appears as
+ * one, which also covers keys picked from a table (say, per error code).
+ */
+function stringLiterals(files: string[]): Set<string> {
+  const literals = new Set<string>();
+  for (const file of files) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`/g)) {
+      literals.add(match[1] ?? match[2] ?? match[3]!);
+    }
+  }
+  return literals;
+}
+
+function handlerTargets(taskJson: TaskJson): string[] {
+  return executionPhases.flatMap((phase) => Object.values(taskJson[phase] ?? {}).map((h) => h.target));
+}
+
+describe('task.json quality gate', () => {
+  const tasks = taskNames();
+  const forms = tasks.flatMap((task) => [
+    { label: `tasks/${task}/task.json`, task, file: path.join(tasksDir, task, 'task.json') },
+    { label: `dist/tasks/${task}/task.json`, task, file: builtTaskJsonPath(task) },
+  ]);
+
+  before(function () {
+    if (tasks.some((task) => !existsSync(builtTaskJsonPath(task)))) {
+      this.timeout(120_000);
+      execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    }
+  });
+
+  it('has a schema check that rejects what the schema forbids', () => {
+    const valid = { id: pinnedTaskIds.KeyVaultSecrets, name: 'Sample', friendlyName: 'Sample', inputs: [] };
+    const input = { name: 'sample', type: 'string', label: 'Sample' };
+    const table: [string, unknown, boolean][] = [
+      ['a minimal task', valid, true],
+      ['an unknown property', { ...valid, unknownProperty: 1 }, false],
+      ['a name with a space', { ...valid, name: 'Two words' }, false],
+      [
+        'an input validation',
+        { ...valid, inputs: [{ ...input, validation: { expression: 'x', message: 'y' } }] },
+        true,
+      ],
+      [
+        'an input validation without its message',
+        { ...valid, inputs: [{ ...input, validation: { expression: 'x' } }] },
+        false,
+      ],
+    ];
+    for (const [what, taskJson, expected] of table) assert.equal(validateTaskJson(taskJson), expected, what);
+  });
+
+  it('reads the input names out of visibleRules', () => {
+    const table: [string, string[]][] = [
+      ['variableNames = prefix', ['variableNames']],
+      ['exportFile != ""', ['exportFile']],
+      ['a = b && c != "" || d NotEndsWith x', ['a', 'c', 'd']],
+      ['mode == fast || depth >= 3', ['mode', 'depth']],
+    ];
+    for (const [rule, names] of table) assert.deepEqual(inputsNamedBy(rule), names, rule);
+    assert.throws(() => inputsNamedBy('a = b && = c'), /not "<input> <op> <value>"/);
+  });
+
+  it('finds the tasks', () => {
+    assert.ok(tasks.length > 0, 'no tasks/<Task>/task.json found');
+  });
+
+  it('pins every task to its GUID, and no two tasks share one', () => {
+    for (const task of tasks) {
+      const { id, name } = readJson<TaskJson>(path.join(tasksDir, task, 'task.json'));
+      assert.ok(task in pinnedTaskIds, `${task} is new: add its GUID to pinnedTaskIds in this test`);
+      assert.equal(id, pinnedTaskIds[task], `${task}'s GUID changed; a shipped task's GUID never changes`);
+      assert.equal(name, task, `tasks/${task}/task.json's name must be its folder's name`);
+    }
+    const ids = tasks.map((task) => readJson<TaskJson>(path.join(tasksDir, task, 'task.json')).id);
+    assert.equal(new Set(ids.map((id) => id.toLowerCase())).size, ids.length, 'two tasks share a GUID');
+  });
+
+  for (const { label, file } of forms) {
+    describe(label, () => {
+      let taskJson: TaskJson;
+      before(() => {
+        taskJson = readJson<TaskJson>(file);
+      });
+
+      it('matches the official task.json schema', () => {
+        assert.ok(validateTaskJson(taskJson), JSON.stringify(validateTaskJson.errors, null, 2));
+      });
+
+      it('has a friendlyName of at most 40 characters', () => {
+        assert.ok(taskJson.friendlyName.length <= 40, `"${taskJson.friendlyName}" is too long`);
+      });
+
+      it('gives every input a label and help with an example', () => {
+        for (const input of taskJson.inputs ?? []) {
+          assert.ok(input.label?.trim(), `${input.name}: no label`);
+          assert.ok(input.helpMarkDown?.trim(), `${input.name}: no helpMarkDown`);
+          assert.match(
+            input.helpMarkDown!,
+            /for example|e\.g\.|`[^`]+`/i,
+            `${input.name}: helpMarkDown has no example ("for example", "e.g." or a backticked value)`,
+          );
+        }
+      });
+
+      it('has visibleRules that name only real inputs', () => {
+        const names = new Set((taskJson.inputs ?? []).map((input) => input.name));
+        const rules = [
+          ...(taskJson.inputs ?? []).map((input) => ({
+            owner: `input ${input.name}`,
+            rule: input.visibleRule,
+          })),
+          ...(taskJson.groups ?? []).map((group) => ({
+            owner: `group ${group.name}`,
+            rule: group.visibleRule,
+          })),
+        ];
+        for (const { owner, rule } of rules) {
+          if (rule === undefined) continue;
+          for (const name of inputsNamedBy(rule)) {
+            assert.ok(names.has(name), `${owner}: visibleRule '${rule}' names no input '${name}'`);
+          }
+        }
+      });
+
+      it('has pickList and radio defaults among their options', () => {
+        for (const input of taskJson.inputs ?? []) {
+          if (input.type !== 'pickList' && input.type !== 'radio') continue;
+          const editable = String(input.properties?.EditableOptions ?? '').toLowerCase() === 'true';
+          if (editable || input.defaultValue === undefined || input.defaultValue === '') continue;
+          const options = Object.keys(input.options ?? {});
+          assert.ok(
+            options.includes(String(input.defaultValue)),
+            `${input.name}: default '${input.defaultValue}' is not one of ${options.join(', ')}`,
+          );
+        }
+      });
+
+      it('puts inputs only in groups that exist', () => {
+        const groups = new Set((taskJson.groups ?? []).map((group) => group.name));
+        for (const input of taskJson.inputs ?? []) {
+          if (input.groupName !== undefined) {
+            assert.ok(groups.has(input.groupName), `${input.name}: no group '${input.groupName}'`);
+          }
+        }
+      });
+
+      it('runs on Node 20 and Node 24, with the agent version that has both', () => {
+        assert.ok(taskJson.execution, 'no execution section');
+        for (const phase of executionPhases) {
+          const handlers = taskJson[phase];
+          if (handlers === undefined) continue;
+          for (const handler of requiredHandlers) assert.ok(handler in handlers, `${phase} lacks ${handler}`);
+        }
+        assert.ok(taskJson.minimumAgentVersion, 'no minimumAgentVersion');
+        assert.ok(
+          compareVersions(taskJson.minimumAgentVersion!, minimumAgentVersion) >= 0,
+          `minimumAgentVersion ${taskJson.minimumAgentVersion} is older than ${minimumAgentVersion}, the first with Node20_1`,
+        );
+      });
+    });
+  }
+
+  describe('messages', () => {
+    const sharedMessages = readJson<Record<string, string>>(path.join(sharedDir, 'messages.json'));
+    const sharedCode = codeFiles(sharedDir);
+
+    it('has every key the shared code looks up in tasks/shared/messages.json', () => {
+      for (const [key, where] of messageKeysLookedUp(sharedCode)) {
+        assert.ok(key in sharedMessages, `${where} uses '${key}', missing from tasks/shared/messages.json`);
+      }
+    });
+
+    it('uses every key in tasks/shared/messages.json', () => {
+      const literals = stringLiterals(sharedCode);
+      const unused = Object.keys(sharedMessages).filter((key) => !literals.has(key));
+      assert.deepEqual(unused, [], 'unused shared messages: remove them or use them');
+    });
+
+    for (const task of taskNames()) {
+      const ownCode = () => codeFiles(path.join(tasksDir, task));
+
+      it(`${task}: has every key its code looks up in the built task.json`, () => {
+        const messages = readJson<TaskJson>(builtTaskJsonPath(task)).messages ?? {};
+        for (const [key, where] of messageKeysLookedUp(ownCode())) {
+          assert.ok(key in messages, `${where} uses '${key}', missing from ${task}/task.json messages`);
+        }
+      });
+
+      it(`${task}: uses every key in its task.json messages`, () => {
+        const own = readJson<TaskJson>(path.join(tasksDir, task, 'task.json')).messages ?? {};
+        const literals = stringLiterals(ownCode());
+        const unused = Object.keys(own).filter((key) => !literals.has(key));
+        assert.deepEqual(unused, [], `unused messages in ${task}/task.json: remove them or use them`);
+      });
+    }
+  });
+
+  describe('the packaged vsix', () => {
+    let outDir: string;
+    let zip: JSZip;
+
+    before(async function () {
+      this.timeout(120_000);
+      outDir = mkdtempSync(path.join(tmpdir(), 'task-json-vsix-'));
+      execFileSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), '--out-dir', outDir], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      const vsix = readdirSync(outDir).find((file) => file.endsWith('.vsix'));
+      assert.ok(vsix, 'package.mjs wrote no .vsix');
+      zip = await JSZip.loadAsync(readFileSync(path.join(outDir, vsix)));
+    });
+
+    after(() => rmSync(outDir, { recursive: true, force: true }));
+
+    it('holds every execution target of every task', async () => {
+      for (const task of taskNames()) {
+        const entry = zip.file(`${task}/task.json`);
+        assert.ok(entry, `${task}/task.json is not in the vsix`);
+        const packaged = JSON.parse(await entry.async('string')) as TaskJson;
+        for (const target of new Set(handlerTargets(packaged))) {
+          assert.ok(
+            zip.file(`${task}/${target}`),
+            `${task}/${target} (an execution target) is not in the vsix`,
+          );
+        }
+      }
+    });
+  });
+});
