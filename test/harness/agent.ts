@@ -23,7 +23,7 @@
  *     },
  *   },
  *   env: kit.env, // NODE_EXTRA_CA_CERTS and NODE_OPTIONS=--require .../loopback-dns.cjs
- *   secrets: kit.keyVault.values(), // values the emulator serves: must end up masked
+ *   secrets: servedSecretValues, // what the emulated vault serves: must end up masked
  * });
  * assert.equal(run.result?.status, 'Succeeded');
  * assert.equal(run.variables.get('DB_PASSWORD')?.secret, true);
@@ -182,6 +182,7 @@ export async function runTask(run: TaskRun): Promise<TaskRunResult> {
     variables,
     initialSecrets: agentMasked,
     readOnlyVariables: Object.keys(variables).filter((name) => /^(system|build|agent)\./i.test(name)),
+    secretVariableNames: Object.keys(secretVariables),
   });
 
   const exit = await spawnTask(

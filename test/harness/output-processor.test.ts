@@ -38,6 +38,14 @@ describe('harness: output processor', () => {
       });
     });
 
+    it("keeps a job's secret variable secret when the task sets it", () => {
+      const { output } = feed(['##vso[task.setvariable variable=Db.Password]n3w-value', 'n3w-value'], {
+        secretVariableNames: ['db.password'],
+      });
+      assert.equal(output.variables.get('Db.Password')?.secret, true);
+      assert.deepEqual(output.logLines, ['***']);
+    });
+
     it('masks the secrets the agent knows before the task starts, and their encodings', () => {
       const secret = 'a b"c\\d';
       const { output } = feed(

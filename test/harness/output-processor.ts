@@ -96,6 +96,8 @@ export interface ProcessorOptions {
   readonly initialSecrets: readonly string[];
   /** Variable names the agent already holds as read-only (System.*, Build.*, Agent.* ...). */
   readonly readOnlyVariables?: readonly string[];
+  /** Names of the job's secret variables: setting one keeps it secret. */
+  readonly secretVariableNames?: readonly string[];
 }
 
 // Agent message texts, from src/Misc/layoutbin/en-US/strings.json.
@@ -162,13 +164,14 @@ export class OutputProcessor {
     trace: [],
   };
   private readonly readOnly: Set<string>;
-  private readonly secretNames = new Set<string>();
+  private readonly secretNames: Set<string>;
   private readonly showDebug: boolean;
   private readonly allowMultilineSecret: boolean;
 
   constructor(private readonly options: ProcessorOptions) {
     for (const secret of options.initialSecrets) this.masker.add(secret);
     this.readOnly = new Set((options.readOnlyVariables ?? []).map((name) => name.toLowerCase()));
+    this.secretNames = new Set((options.secretVariableNames ?? []).map((name) => name.toLowerCase()));
     const variable = (name: string) =>
       Object.entries(options.variables).find(([key]) => key.toLowerCase() === name)?.[1] ?? '';
     this.showDebug = /^true$/i.test(variable('system.debug'));
