@@ -68,7 +68,15 @@ export function sdkClientOptions(
       maxRetryDelayInMs: retry.maxDelayMs,
     },
     ...(proxy
-      ? { proxyOptions: { host: proxy.url, username: proxy.username, password: proxy.password } }
+      ? {
+          proxyOptions: {
+            host: proxy.url,
+            // core-rest-pipeline's ProxySettings wants the port on its own.
+            port: Number(new URL(proxy.url).port) || (proxy.url.startsWith('https:') ? 443 : 80),
+            username: proxy.username,
+            password: proxy.password,
+          },
+        }
       : {}),
     ...(ca ? { tlsOptions: { ca } } : {}),
     userAgentOptions: { userAgentPrefix: 'aks-release-flow' },
