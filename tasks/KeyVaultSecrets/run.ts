@@ -1,0 +1,198 @@
+import { TaskError, TaskErrors } from '../shared/task-error';
+import { classifyVaultError, failureMessage, isVaultWide, type VaultFailure } from './failures';
+import { renderExport, type ExportEntry, type ExportFormat } from './export';
+import type { Naming } from './naming';
+import { mapPool } from './pool';
+import { needsListing, type Rule } from './rules';
+import {
+  isExpired,
+  isoDate,
+  notFound,
+  planSecrets,
+  type ListedSecret,
+  type Outcome,
+  type Target,
+} from './select';
+import { renderSummary } from './summary';
+import type { FetchedSecret, VaultClient } from './vault';
+
+/** Everything the task was asked to do, parsed from its inputs. */
+export interface RunConfig {
+  readonly vaultName: string;
+  readonly rules: readonly Rule[];
+  readonly naming: Naming;
+  readonly allowEmptyValues: boolean;
+  readonly concurrency: number;
+  readonly export?: { readonly path: string; readonly format: ExportFormat };
+}
+
+/** The effects the core asks of its shell: the vault, the agent's variables and files. */
+export interface RunDeps {
+  readonly vault: VaultClient;
+  /** Sets a secret pipeline variable, masked, value byte for byte. */
+  setSecretVariable(name: string, value: string): void;
+  setOutputVariable(name: string, value: string): void;
+  warn(warning: TaskError): void;
+  info(message: TaskError): void;
+  /** Writes a file only the agent user may read (mode 0600). */
+  writeSecretFile(path: string, content: string): void;
+  uploadSummary(markdown: string): void;
+  /** The shared sign-in code's one line for a credential failure. */
+  describeSignInFailure(cause: unknown): TaskError;
+  now(): Date;
+}
+
+/** Names of the variables set, comma-separated; the task's one output variable. */
+export const secretNamesOutput = 'secretNames';
+
+// Secrets shorter than this are masked everywhere they appear, ordinary words included.
+const shortSecretLength = 4;
+
+/**
+ * Loads the secrets the rules select into variables. Every rule is tried; variables that
+ * could be set stay set, and the problems are thrown together at the end as TaskErrors.
+ */
+export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
+  const errors: TaskError[] = [];
+  const describe = (
+    failure: VaultFailure,
+    context: Omit<Parameters<typeof failureMessage>[1], 'vaultName'>,
+  ) =>
+    failureMessage(failure, { vaultName: config.vaultName, ...context }, (cause) =>
+      deps.describeSignInFailure(cause),
+    );
+
+  let listing: ListedSecret[] | undefined;
+  if (needsListing(config.rules)) {
+    try {
+      listing = await deps.vault.listSecrets();
+    } catch (error) {
+      const failure = classifyVaultError(error, config.vaultName);
+      const wildcardRules = config.rules.filter((rule) => rule.kind === 'glob').map((rule) => rule.text);
+      const message = describe(failure, { operation: 'list', wildcardRules });
+      if (isVaultWide(failure)) throw new TaskErrors([message]);
+      // Without List the wildcards cannot match; the exact rules may still succeed with Get.
+      errors.push(message);
+    }
+  }
+
+  const plan = planSecrets(
+    listing ? config.rules : config.rules.filter((rule) => rule.kind === 'exact'),
+    listing,
+    config.naming,
+    config.vaultName,
+    deps.now(),
+  );
+  errors.push(...plan.errors);
+  plan.warnings.forEach((warning) => deps.warn(warning));
+  plan.notes.forEach((note) => deps.info(note));
+  const outcomes: Outcome[] = [...plan.outcomes];
+
+  // One request per distinct secret version, however many variables it feeds.
+  const fetchKey = (target: Target): string => `${target.secretName.toLowerCase()}/${target.version ?? ''}`;
+  const unique = [...new Map(plan.targets.map((target) => [fetchKey(target), target])).values()];
+  let stopWith: { failure: VaultFailure; message: TaskError } | undefined;
+  const fetched = await mapPool(
+    unique,
+    config.concurrency,
+    async (target): Promise<FetchedSecret | VaultFailure> => {
+      try {
+        return await deps.vault.getSecret(target.secretName, target.version);
+      } catch (error) {
+        const failure = classifyVaultError(error, config.vaultName);
+        if (isVaultWide(failure) && !stopWith) {
+          stopWith = {
+            failure,
+            message: describe(failure, { operation: 'get', secretName: target.secretName }),
+          };
+        }
+        return failure;
+      }
+    },
+    () => stopWith !== undefined,
+  );
+  const results = new Map(unique.map((target, index) => [fetchKey(target), fetched[index]]));
+
+  let suggestions: Promise<readonly string[]> | undefined;
+  const listedNames = (): Promise<readonly string[]> =>
+    (suggestions ??= listing
+      ? Promise.resolve(listing.map((secret) => secret.name))
+      : deps.vault.listSecrets().then(
+          (all) => all.map((secret) => secret.name),
+          () => [],
+        ));
+
+  const set: ExportEntry[] = [];
+  for (const target of plan.targets) {
+    const result = results.get(fetchKey(target));
+    const outcome = (status: Outcome['status'], version?: string): void => {
+      outcomes.push({ ...target, ...(version ? { version } : {}), status });
+    };
+    if (result === undefined || (isFailure(result) && isVaultWide(result))) {
+      outcome('failed');
+      continue;
+    }
+    if (isFailure(result)) {
+      if (result.kind === 'secretNotFound' && target.optional && !target.version) {
+        deps.info(new TaskError('SecretOptionalMissing', [target.secretName, config.vaultName]));
+        outcome('skipped');
+        continue;
+      }
+      // A wildcard match disabled since the listing is skipped, as the listing would have.
+      if (result.kind === 'disabled' && !target.exact) {
+        deps.warn(new TaskError('SecretDisabledSkipped', [target.secretName]));
+        outcome('skipped');
+        continue;
+      }
+      errors.push(
+        result.kind === 'secretNotFound' && !target.version
+          ? notFound(target.secretName, config.vaultName, await listedNames())
+          : describe(result, { operation: 'get', secretName: target.secretName, version: target.version }),
+      );
+      outcome('failed');
+      continue;
+    }
+    if (isExpired(result.expiresOn, deps.now())) {
+      const args = [target.secretName, isoDate(result.expiresOn)];
+      if (target.exact) errors.push(new TaskError('SecretExpired', [...args, config.vaultName]));
+      else deps.warn(new TaskError('SecretExpiredSkipped', args));
+      outcome(target.exact ? 'failed' : 'skipped', result.version);
+      continue;
+    }
+    if (result.value === '' && !config.allowEmptyValues) {
+      deps.warn(new TaskError('SecretEmptySkipped', [target.secretName]));
+      outcome('skipped', result.version);
+      continue;
+    }
+    if (result.value.length > 0 && result.value.length < shortSecretLength) {
+      deps.warn(new TaskError('SecretTooShortToMask', [target.secretName, shortSecretLength]));
+    }
+    deps.setSecretVariable(target.variable, result.value);
+    outcome('set', result.version);
+    set.push({ variable: target.variable, value: result.value });
+  }
+  if (stopWith) errors.unshift(stopWith.message);
+
+  deps.setOutputVariable(secretNamesOutput, set.map((each) => each.variable).join(','));
+  if (config.export) {
+    const entries = set;
+    try {
+      deps.writeSecretFile(
+        config.export.path,
+        renderExport(config.export.format, entries, config.export.path),
+      );
+      deps.warn(new TaskError('ExportHoldsSecrets', [config.export.path, entries.length]));
+    } catch (error) {
+      if (!(error instanceof TaskError)) throw error;
+      errors.push(error);
+    }
+  }
+  deps.info(new TaskError('SecretsLoaded', [set.length, config.vaultName]));
+  deps.uploadSummary(renderSummary(config.vaultName, outcomes));
+
+  if (errors.length > 0) throw new TaskErrors(errors);
+}
+
+function isFailure(result: FetchedSecret | VaultFailure): result is VaultFailure {
+  return 'kind' in result;
+}

@@ -1,0 +1,28 @@
+import type { Outcome } from './select';
+
+/**
+ * The run's summary as markdown: one row per variable with its source secret, the version
+ * read, and what happened. It never holds a value.
+ */
+export function renderSummary(vaultName: string, outcomes: readonly Outcome[]): string {
+  const counts = (status: Outcome['status']): number =>
+    outcomes.filter((each) => each.status === status).length;
+  const rows = outcomes.map(
+    (each) =>
+      `| ${cell(each.variable)} | ${cell(each.secretName)} | ${each.version ? `\`${each.version}\`` : ''} | ${each.status} |`,
+  );
+  return [
+    `### Key Vault secrets from \`${cell(vaultName)}\``,
+    '',
+    `${counts('set')} set, ${counts('skipped')} skipped, ${counts('failed')} failed.`,
+    '',
+    '| Variable | Secret | Version | Status |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+function cell(text: string): string {
+  return text.replace(/[|`\\]/g, (char) => `\\${char}`);
+}
