@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { TaskError } from '../shared/task-error';
+import { JUnitReadError, mergeRuns, parseJUnit, type TestCase } from './junit';
+
+/**
+ * Runs the team's own acceptance suite: a command in a shell with STAGING_BASE_URL
+ * set, then the JUnit files it wrote. When tests fail and retries are allowed, the
+ * whole command runs again (a shell command cannot rerun one test), and tests that
+ * pass on a later run are flaky.
+ */
+
+/** A JUnit file found after a run. */
+export interface ResultFile {
+  readonly path: string;
+  readonly modifiedMs: number;
+}
+
+/** What the test runner needs from its surroundings. */
+export interface TestCommandDeps {
+  /** Runs `command` in a shell and resolves its exit code. */
+  readonly runShell: (command: string, env: Readonly<Record<string, string>>) => Promise<number>;
+  /** Files matching the results glob now. */
+  readonly findResults: (glob: string) => ResultFile[];
+  readonly readFile: (path: string) => string;
+  readonly now: () => number;
+}
+
+/** The command, its results glob and the retries allowed. */
+export interface TestCommand {
+  readonly command: string;
+  readonly resultsGlob: string;
+  readonly baseUrl: string;
+  readonly retryFailed: number;
+}
+
+/** The suite name a non-zero exit is reported under when the results show no failure. */
+export const commandSuite = 'Test command';
+
+/** Runs the command (and its retries) and returns the merged test cases. */
+export async function runTestCommand(test: TestCommand, deps: TestCommandDeps): Promise<TestCase[]> {
+  const runs: TestCase[][] = [];
+  for (let attempt = 1; attempt <= test.retryFailed + 1; attempt++) {
+    const started = deps.now();
+    const exitCode = await deps.runShell(test.command, { STAGING_BASE_URL: test.baseUrl });
+    const cases = readResults(test, deps, started, exitCode);
+    if (exitCode !== 0 && !cases.some((testcase) => testcase.outcome === 'failed')) {
+      // A suite that crashed after writing passing results must not look green.
+      cases.push({
+        suite: commandSuite,
+        classname: commandSuite,
+        name: test.command,
+        outcome: 'failed',
+        timeSeconds: 0,
+        message: `exited with code ${exitCode}`,
+        attempts: 1,
+      });
+    }
+    runs.push(cases);
+    if (!cases.some((testcase) => testcase.outcome === 'failed')) break;
+  }
+  return mergeRuns(runs);
+}
+
+// Files older than this run are left over from an earlier one and would report stale results.
+function readResults(
+  test: TestCommand,
+  deps: TestCommandDeps,
+  startedMs: number,
+  exitCode: number,
+): TestCase[] {
+  const matches = deps.findResults(test.resultsGlob);
+  const fresh = matches.filter((file) => file.modifiedMs >= startedMs - 1000);
+  if (fresh.length === 0) {
+    throw new TaskError(matches.length === 0 ? 'TestResultsNotFound' : 'TestResultsStale', [
+      test.resultsGlob,
+      exitCode,
+      matches.length,
+    ]);
+  }
+  return fresh.flatMap((file) => {
+    try {
+      return parseJUnit(deps.readFile(file.path));
+    } catch (error) {
+      if (error instanceof JUnitReadError)
+        throw new TaskError('TestResultsUnreadable', [file.path, error.message]);
+      throw error;
+    }
+  });
+}
+
+/** Runs a command in the platform's shell with the task's environment plus `env`; output goes to the log. */
+export function runInShell(
+  command: string,
+  env: Readonly<Record<string, string>>,
+  cwd: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, {
+      shell: true,
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
