@@ -44,7 +44,9 @@ export function classifyVaultError(error: unknown, vaultHost: string): VaultFail
     message?: string;
     details?: { error?: { innerError?: { code?: string } } };
   };
-  if (shape.name && signInErrors.has(shape.name)) return { kind: 'signIn', cause: error };
+  if ((shape.name && signInErrors.has(shape.name)) || /\bAADSTS\d+/.test(shape.message ?? '')) {
+    return { kind: 'signIn', cause: error };
+  }
   const message = firstLine(shape.message ?? String(error));
   if (shape.code === 'ENOTFOUND') return { kind: 'vaultNotFound', host: vaultHost };
   if (shape.code && socketErrors.has(shape.code)) return { kind: 'gaveUp', lastStatus: shape.code };

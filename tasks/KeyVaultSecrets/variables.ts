@@ -21,7 +21,7 @@ export function setSecretVariable(name: string, value: string): void {
   }
   for (const line of new Set(value.split(/\r\n|\r|\n/))) {
     // Lines this short are ordinary text ("}", "---"); masking them would garble the log.
-    if (line.trim().length >= minimumMaskedLineLength) tl.setSecret(line);
+    if (line.trim().length >= minimumMaskedLineLength) tl.setSecret(line.trim());
   }
   const switchName = 'SYSTEM_UNSAFEALLOWMULTILINESECRET';
   const before = process.env[switchName];

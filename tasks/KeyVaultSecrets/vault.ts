@@ -1,5 +1,10 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import {
+  RestError,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { sdkClientOptions, type NetworkSettings, type RetryPolicy } from '../shared/network';
 import type { ListedSecret } from './select';
@@ -130,6 +135,8 @@ function deadlinePolicy(
 // Inside the retry loop: sees every attempt. It records the last status for the message,
 // stops at once on an unknown host (the SDK would retry ENOTFOUND as a network blip) and
 // on a Retry-After longer than the policy honours, rather than sleeping past the deadline.
+// It also raises 403 and 404 itself, with the service's error body: the SDK's pager
+// replaces a failed page's message with "Pagination failed" and drops its inner error.
 function attemptPolicy(
   retry: RetryPolicy,
   attempts: WeakMap<PipelineRequest, { lastStatus: string }>,
@@ -148,6 +155,8 @@ function attemptPolicy(
         throw error;
       }
       if (attempt) attempt.lastStatus = String(response.status);
+      const refusal = serviceRefusal(response);
+      if (refusal) throw refusal;
       const retryAfterSeconds = Number(response.headers.get('retry-after'));
       if (response.status === 429 && retryAfterSeconds * 1000 > retry.maxRetryAfterMs) {
         throw new VaultGaveUp(`429 (Retry-After ${retryAfterSeconds} s)`, 0);
@@ -155,4 +164,33 @@ function attemptPolicy(
       return response;
     },
   };
+}
+
+// Key Vault's error body: { error: { code, message, innererror: { code } } }. 401 is left
+// to the challenge policy, which answers it with a token.
+function serviceRefusal(response: PipelineResponse): RestError | undefined {
+  if (response.status !== 403 && response.status !== 404) return undefined;
+  let error: { code?: string; message?: string; innererror?: { code?: string } } | undefined;
+  try {
+    error = (JSON.parse(response.bodyAsText ?? '') as { error?: typeof error }).error;
+  } catch {
+    return undefined;
+  }
+  if (!error?.code) return undefined;
+  return Object.assign(
+    new RestError(error.message ?? `Status ${response.status}`, {
+      code: error.code,
+      statusCode: response.status,
+      request: response.request,
+    }),
+    {
+      details: {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.innererror?.code ? { innerError: { code: error.innererror.code } } : {}),
+        },
+      },
+    },
+  );
 }
