@@ -166,7 +166,7 @@ export class OutputProcessor {
   private readonly readOnly: Set<string>;
   private readonly secretNames: Set<string>;
   private readonly showDebug: boolean;
-  private readonly allowMultilineSecret: boolean;
+  private allowMultilineSecret: boolean;
 
   constructor(private readonly options: ProcessorOptions) {
     for (const secret of options.initialSecrets) this.masker.add(secret);
@@ -323,6 +323,11 @@ export class OutputProcessor {
     const readOnly = isReadOnly || isOutput || this.readOnly.has(key);
     if (readOnly) this.readOnly.add(key);
     this.output.variables.set(name, { name, value: command.data, secret, isOutput, isReadOnly: readOnly });
+    // The agent reads this knob from the job's variables at every command (AgentKnobs'
+    // RuntimeKnobSource), so a task that sets the variable switches it from then on.
+    if (key.replace(/\./g, '_') === 'system_unsafeallowmultilinesecret') {
+      this.allowMultilineSecret = /^true$/i.test(command.data);
+    }
     return undefined;
   }
 
