@@ -115,6 +115,7 @@ export class EmulatedEntra {
         azp: request.appId,
         idtyp: 'app',
         ver: '1.0',
+        uti: randomUUID(),
       },
       this.signingKey.privateKey,
       { kid: this.keyId },

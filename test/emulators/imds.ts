@@ -21,7 +21,8 @@ export class EmulatedImds {
   constructor(private readonly entra: EmulatedEntra) {}
 
   private answer(request: EmulatedRequest): EmulatedResponse | undefined {
-    if (request.url.pathname !== '/metadata/identity/oauth2/token') return undefined;
+    // MSAL appends the path to AZURE_POD_IDENTITY_AUTHORITY_HOST and may leave a trailing slash.
+    if (!/^\/metadata\/identity\/oauth2\/token\/?$/.test(request.url.pathname)) return undefined;
     if (request.method !== 'GET') return imdsError(405, 'invalid_request', 'Only GET is supported.');
     // The probe @azure/identity sends leaves this header out on purpose and expects this 400.
     if (request.headers.metadata !== 'true') {
