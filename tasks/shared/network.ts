@@ -1,4 +1,6 @@
 import { rootCertificates } from 'node:tls';
+import type { ClientRequest } from 'node:http';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 
 /**
  * How the agent reaches the network: its proxy (Agent.ProxyUrl, with the bypass
@@ -67,18 +69,42 @@ export function sdkClientOptions(
       retryDelayInMs: retry.initialDelayMs,
       maxRetryDelayInMs: retry.maxDelayMs,
     },
-    ...(proxy
-      ? {
-          proxyOptions: {
-            host: proxy.url,
-            // core-rest-pipeline's ProxySettings wants the port on its own.
-            port: Number(new URL(proxy.url).port) || (proxy.url.startsWith('https:') ? 443 : 80),
-            username: proxy.username,
-            password: proxy.password,
-          },
-        }
-      : {}),
-    ...(ca ? { tlsOptions: { ca } } : {}),
+    // The SDK's own proxy policy drops tlsOptions ("TLS settings are not supported in
+    // combination with custom Proxy"), which would lose Agent.CAInfo behind a proxy. A
+    // tunnelling agent of our own carries both, and the SDK leaves a request's agent alone.
+    ...(proxy ? { agent: proxyAgent(proxy, ca) } : ca ? { tlsOptions: { ca } } : {}),
     userAgentOptions: { userAgentPrefix: 'aks-release-flow' },
   };
+}
+
+/** An HTTPS agent that tunnels through the agent's proxy (CONNECT), trusting `ca` at the target. */
+export function proxyAgent(
+  proxy: NonNullable<NetworkSettings['proxy']>,
+  ca: string[] | undefined,
+): HttpsProxyAgent<string> {
+  const url = new URL(proxy.url);
+  if (proxy.username) url.username = encodeURIComponent(proxy.username);
+  if (proxy.password) url.password = encodeURIComponent(proxy.password);
+  return ca
+    ? new TrustingProxyAgent(url.toString(), ca)
+    : new HttpsProxyAgent(url.toString(), { keepAlive: true });
+}
+
+/**
+ * https-proxy-agent applies its constructor's TLS options to the proxy connection only;
+ * the TLS session to the target takes the per-request options, so the CA goes in there.
+ */
+type ConnectOptions = Parameters<HttpsProxyAgent<string>['connect']>[1];
+
+class TrustingProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxyUrl: string,
+    private readonly ca: string[],
+  ) {
+    super(proxyUrl, { keepAlive: true });
+  }
+
+  override connect(request: ClientRequest, options: ConnectOptions) {
+    return super.connect(request, { ...options, ca: this.ca } as ConnectOptions);
+  }
 }
