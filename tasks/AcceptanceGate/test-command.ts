@@ -3,7 +3,7 @@ import { TaskError } from '../shared/task-error';
 import { JUnitReadError, mergeRuns, parseJUnit, type TestCase } from './junit';
 
 /**
- * Runs the team's own acceptance suite: a command in a shell with STAGING_BASE_URL
+ * Runs the team’s own acceptance suite: a command in a shell with STAGING_BASE_URL
  * set, then the JUnit files it wrote. When tests fail and retries are allowed, the
  * whole command runs again (a shell command cannot rerun one test), and tests that
  * pass on a later run are flaky.
@@ -51,7 +51,7 @@ export async function runTestCommand(test: TestCommand, deps: TestCommandDeps): 
         name: test.command,
         outcome: 'failed',
         timeSeconds: 0,
-        message: `exited with code ${exitCode}`,
+        message: 'exited with code ' + String(exitCode),
         attempts: 1,
       });
     }
@@ -88,7 +88,7 @@ function readResults(
   });
 }
 
-/** Runs a command in the platform's shell with the task's environment plus `env`; output goes to the log. */
+/** Runs a command in the platform’s shell with the task’s environment plus `env`; output goes to the log. */
 export function runInShell(
   command: string,
   env: Readonly<Record<string, string>>,

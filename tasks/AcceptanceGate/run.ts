@@ -1,0 +1,188 @@
+import { TaskError } from '../shared/task-error';
+import { runChecks, type CheckResult } from './check-runner';
+import type { Check } from './checks';
+import type { HealthReport } from './health';
+import { HostPool } from './host-pool';
+import type { Send } from './http-client';
+import { writeJUnit, type TestCase } from './junit';
+import { waitUntilReady, type Readiness } from './readiness';
+import { renderSummary } from './summary';
+import { runTestCommand, type TestCommandDeps } from './test-command';
+import { decideVerdict, type Reason, type Verdict } from './verdict';
+
+/**
+ * The gate, start to end, without task-lib: wait for readiness, run the checks and
+ * the test command side by side, query health, decide, and render the JUnit file and
+ * the summary. The shell (index.ts) reads the inputs and writes what this returns.
+ */
+
+/** The gate's settings, read once from the inputs. */
+export interface GateConfig {
+  readonly baseUrl: string;
+  readonly checks: readonly Check[];
+  readonly readiness?: { readonly url: string; readonly timeoutMs: number };
+  readonly testCommand?: { readonly command: string; readonly resultsGlob: string };
+  readonly minPassRate: number;
+  readonly retryFailed: number;
+  readonly concurrencyPerHost: number;
+  /** Runs the health query; absent when no workspace is set. */
+  readonly health?: () => Promise<HealthReport>;
+}
+
+/** What the gate needs from its surroundings. */
+export interface GateDeps extends Omit<TestCommandDeps, 'now'> {
+  readonly send: Send;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** A line for the log. */
+  readonly log: (line: string) => void;
+  readonly redact: (text: string) => string;
+  readonly localise: (reason: Reason) => string;
+}
+
+/** Everything the shell publishes. */
+export interface GateOutcome {
+  readonly verdict: Verdict;
+  readonly checks: readonly CheckResult[];
+  readonly tests: readonly TestCase[];
+  readonly health?: HealthReport;
+  readonly junitXml: string;
+  readonly summaryMarkdown: string;
+  /** The verdict's reasons as TaskErrors, one line each, for the task result. */
+  readonly failures: readonly TaskError[];
+}
+
+/** Runs the gate. Problems with the test command or the health query fail the verdict; they do not stop the checks. */
+export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateOutcome> {
+  const started = deps.now();
+  let readiness: (Readiness & { url: string; timeoutMs: number }) | undefined;
+  if (config.readiness) {
+    deps.log(
+      `Waiting up to ${Math.round(config.readiness.timeoutMs / 1000)} s for ${config.readiness.url} to answer 2xx.`,
+    );
+    readiness = {
+      ...(await waitUntilReady(config.readiness.url, config.readiness.timeoutMs, deps)),
+      ...config.readiness,
+    };
+    deps.log(
+      readiness.ready
+        ? `Ready after ${readiness.polls} poll(s), ${Math.round(readiness.waitedMs / 1000)} s.`
+        : `Not ready after ${readiness.polls} poll(s): ${readiness.lastSeen}.`,
+    );
+  }
+
+  const errors: TaskError[] = [];
+  const asReason = (error: unknown): undefined => {
+    if (error instanceof TaskError) errors.push(error);
+    else throw error;
+    return undefined;
+  };
+  const ready = !readiness || readiness.ready;
+  const pool = new HostPool(config.concurrencyPerHost);
+  const [checks, tests, health] = await Promise.all([
+    ready ? runChecks(config.checks, config.baseUrl, config.retryFailed, { send: deps.send, pool }) : [],
+    ready && config.testCommand
+      ? runTestCommand(
+          { ...config.testCommand, baseUrl: config.baseUrl, retryFailed: config.retryFailed },
+          deps,
+        ).catch(asReason)
+      : undefined,
+    config.health ? config.health().catch(asReason) : undefined,
+  ]);
+  if (ready) {
+    deps.log(`Ran ${checks.length} check(s) in ${((deps.now() - started) / 1000).toFixed(1)} s.`);
+    for (const check of checks.filter((c) => c.outcome !== 'passed')) {
+      deps.log(
+        deps.redact(
+          `  ${check.outcome.toUpperCase()} ${check.name} (${check.source}, ${check.attempts} attempt(s)): ${check.failures.join('; ')}`,
+        ),
+      );
+    }
+  }
+
+  const verdict = decideVerdict({
+    baseUrl: config.baseUrl,
+    minPassRate: config.minPassRate,
+    ...(readiness ? { readiness } : {}),
+    checks,
+    tests: tests ?? [],
+    ...(health ? { health } : {}),
+  });
+  const reasons = [...verdict.reasons, ...errors.map((error) => ({ key: error.key, args: error.args }))];
+  const failures = [...verdict.reasons.map((reason) => new TaskError(reason.key, reason.args)), ...errors];
+  const finalVerdict: Verdict = { ...verdict, passed: reasons.length === 0, reasons };
+
+  const cases: TestCase[] = [
+    ...(readiness && !readiness.ready ? [readinessCase(readiness)] : []),
+    ...checks.map(checkCase),
+    ...(tests ?? []),
+  ];
+  const junitXml = writeJUnit(cases, deps.redact, new Date(started));
+  const summaryMarkdown = renderSummary(
+    {
+      verdict: finalVerdict,
+      minPassRate: config.minPassRate,
+      reasons: reasons.map((reason) => deps.localise(reason)),
+      checks,
+      tests: tests ?? [],
+      ...(health ? { health } : {}),
+      ...(readiness ? { readinessNote: readinessNote(readiness) } : {}),
+    },
+    deps.redact,
+  );
+  return {
+    verdict: finalVerdict,
+    checks,
+    tests: tests ?? [],
+    ...(health ? { health } : {}),
+    junitXml,
+    summaryMarkdown,
+    failures: failures.map((failure) => (failure.args.length ? redactError(failure, deps.redact) : failure)),
+  };
+}
+
+/** The suite checks are published under in the Tests tab. */
+export const checksSuite = 'Acceptance checks';
+
+function checkCase(check: CheckResult): TestCase {
+  return {
+    suite: checksSuite,
+    classname: checksSuite,
+    name: check.name,
+    outcome: check.outcome,
+    timeSeconds: check.latenciesMs.reduce((sum, ms) => sum + ms, 0) / 1000,
+    attempts: check.attempts,
+    ...(check.failures.length > 0
+      ? {
+          message: check.failures[0],
+          details: `${check.url} (${check.source})\n${check.failures.join('\n')}`,
+        }
+      : {}),
+  };
+}
+
+function readinessCase(readiness: Readiness & { url: string; timeoutMs: number }): TestCase {
+  return {
+    suite: checksSuite,
+    classname: checksSuite,
+    name: 'readiness',
+    outcome: 'failed',
+    timeSeconds: readiness.waitedMs / 1000,
+    attempts: readiness.polls,
+    message: `${readiness.url} was not ready within ${Math.round(readiness.timeoutMs / 1000)} s`,
+  };
+}
+
+function readinessNote(readiness: Readiness & { url: string; timeoutMs: number }): string {
+  return readiness.ready
+    ? `Ready after ${Math.round(readiness.waitedMs / 1000)} s (${readiness.polls} poll(s) of ${readiness.url}).`
+    : `Not ready within ${Math.round(readiness.timeoutMs / 1000)} s: no check ran.`;
+}
+
+function redactError(error: TaskError, redact: (text: string) => string): TaskError {
+  return new TaskError(
+    error.key,
+    error.args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg)),
+    error.cause,
+  );
+}

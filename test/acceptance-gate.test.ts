@@ -1,0 +1,352 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runTask, type TaskRun, type TaskRunResult } from './harness/agent';
+import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
+import { EmulatedLogAnalytics } from './emulators/log-analytics';
+import { startStagingApp, type StagingApp } from './fixtures/staging-app';
+
+const repoRoot = resolve(__dirname, '..');
+const mochaBin = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const apiToken = 'gate-api-token-5e9a1c';
+const tenantId = '72f988bf-0000-4000-8000-0000000000bb';
+const app = { clientId: '55555555-0000-4000-8000-000000000005', secret: 'gate-connection-secret' };
+const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f61';
+
+const checksFile = `
+defaults:
+  headers:
+    Authorization: Bearer $(apiToken)
+checks:
+  - name: health
+    path: /healthz
+    assertions:
+      - jsonPath: $.status
+        equals: ok
+      - header: content-type
+        matches: ^application/json
+  - name: version
+    path: /healthz
+    repeat: 5
+    p95LatencyMs: 5000
+    assertions:
+      - jsonPath: $.version
+        matches: ^1\\.
+      - regex: '"status":\\s*"ok"'
+      - contains: version
+  - name: caller is authorised
+    path: /echo
+    assertions:
+      - jsonPath: $.headers.authorization
+        exists: true
+`;
+
+describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
+  this.timeout(120_000);
+  let staging: StagingApp;
+
+  before(() => {
+    const built = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
+  });
+  beforeEach(async () => {
+    staging = await startStagingApp({
+      '/healthz': { body: { status: 'ok', version: '1.4.2' } },
+      '/ready': { body: 'ready' },
+    });
+  });
+  afterEach(() => staging.stop());
+
+  const gate = (inputs: Record<string, string>, extra: Partial<TaskRun> = {}): Promise<TaskRunResult> =>
+    runTask({
+      task: 'AcceptanceGate',
+      inputs: { baseUrl: staging.url, ...inputs },
+      secretVariables: { apiToken },
+      ...extra,
+      prepare: (dirs) => writeFileSync(join(dirs.sources, 'acceptance-checks.yaml'), checksFile),
+    });
+  const errorLines = (run: TaskRunResult) => run.errors.map((e) => e.message);
+
+  for (const node of ['node20', 'node24'] as const) {
+    it(`passes, publishes one JUnit file and a summary, and sets the output variables (${node})`, async () => {
+      const run = await gate({ checks: 'acceptance-checks.yaml' }, { node });
+      assert.equal(run.result?.status, 'Succeeded', run.log);
+      assert.match(run.result?.message ?? '', /passed: 100%/);
+      assert.equal(run.outputVariables.get('passRate')?.value, '100');
+      assert.equal(run.outputVariables.get('verdict')?.value, 'Passed');
+      const [published] = run.publishedTestResults;
+      assert.equal(published?.properties.type, 'JUnit');
+      const junit = readFileSync(published?.properties.resultFiles ?? '', 'utf8');
+      assert.match(junit, /<testcase classname="Acceptance checks" name="caller is authorised"/);
+      assert.equal(run.summaries.length, 1);
+      assert.match(run.summaries[0]?.content ?? '', /## Acceptance gate: ✅ passed/);
+      assert.equal(
+        staging.requests.filter((r) => r.path === '/echo')[0]?.headers.authorization,
+        `Bearer ${apiToken}`,
+      );
+    });
+  }
+
+  it('keeps header secrets out of the log, the JUnit file and the summary, even when a response echoes them', async () => {
+    const run = await gate({
+      checks: [
+        'checks:',
+        '  - name: echo leaks the token',
+        '    path: /echo',
+        '    headers:',
+        '      X-Api-Key: $(apiToken)',
+        '    assertions:',
+        '      - jsonPath: $.headers.x-api-key',
+        '        equals: something-else',
+        '      - jsonPath: $.headers',
+        '        contains: nothing',
+      ].join('\n'),
+    });
+    assert.equal(run.result?.status, 'Failed');
+    const junit = readFileSync(run.publishedTestResults[0]?.properties.resultFiles ?? '', 'utf8');
+    assert.match(
+      junit,
+      /expected &quot;something-else&quot;, found &quot;\*\*\*&quot;|expected "something-else", found "\*\*\*"/,
+    );
+    // Raw stdout holds the value once, in the command that registers it as a secret.
+    const rawOutput = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('##vso[task.setsecret]'))
+      .join('\n');
+    for (const text of [rawOutput, run.stderr, run.log, junit, run.summaries[0]?.content ?? '']) {
+      assert.ok(!text.includes(apiToken), 'the token leaked');
+    }
+    assert.ok(run.secrets.includes(apiToken), 'the header value is registered as a secret');
+  });
+
+  it('waits for readiness with backoff before any check runs', async () => {
+    staging.flap('/ready', 2);
+    const run = await gate({
+      checks: 'acceptance-checks.yaml',
+      waitUntilReady: '/ready',
+      readinessTimeoutSeconds: '60',
+    });
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.equal(staging.hits('/ready'), 3);
+    const firstCheck = staging.requests.findIndex((r) => r.path !== '/ready');
+    assert.equal(firstCheck, 3, 'checks start only after the deployment is ready');
+    assert.match(run.summaries[0]?.content ?? '', /Ready after \d+ s \(3 poll\(s\)/);
+  });
+
+  it('fails when readiness times out, and runs no check', async () => {
+    staging.fail('/ready', 503);
+    const run = await gate({
+      checks: 'acceptance-checks.yaml',
+      waitUntilReady: '/ready',
+      readinessTimeoutSeconds: '2',
+    });
+    assert.equal(run.result?.status, 'Failed');
+    assert.match(
+      errorLines(run).join('\n') + run.result?.message,
+      /\/ready was not ready within 2 s \(\d+ polls; last: status 503\)/,
+    );
+    assert.equal(staging.requests.filter((r) => r.path !== '/ready').length, 0);
+    assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+  });
+
+  it('retries a flapping check and reports it as flaky, passing the gate', async () => {
+    staging.flap('/healthz', 1);
+    const run = await gate({ checks: '- name: health\n  path: /healthz\n', retryFailed: '2' });
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.match(run.result?.message ?? '', /0 passed, 1 flaky/);
+    assert.match(run.summaries[0]?.content ?? '', /\| health \| ⚠️ flaky \| \d+ ms \| – \| 2 \|/);
+  });
+
+  it('merges a real mocha suite (xunit reporter) into the one JUnit file, and its failures count', async () => {
+    const run = await runTask({
+      task: 'AcceptanceGate',
+      inputs: {
+        baseUrl: staging.url,
+        checks: '- name: health\n  path: /healthz\n',
+        testCommand: `"${process.execPath}" "${mochaBin}" --no-config --reporter xunit --reporter-option output=results/TEST-acceptance.xml acceptance.spec.js`,
+        testResults: 'results/TEST-*.xml',
+        minPassRate: '60',
+      },
+      prepare: (dirs) =>
+        writeFileSync(
+          join(dirs.sources, 'acceptance.spec.js'),
+          `const assert = require('node:assert');
+           describe('orders api', () => {
+             it('reaches staging', async () => {
+               const response = await fetch(process.env.STAGING_BASE_URL + '/healthz');
+               assert.strictEqual(response.status, 200);
+             });
+             it('has a refund endpoint', async () => {
+               const response = await fetch(process.env.STAGING_BASE_URL + '/refunds');
+               assert.strictEqual(response.status, 200, 'refunds answered ' + response.status);
+             });
+           });`,
+        ),
+    });
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.equal(run.outputVariables.get('passRate')?.value, '66.66');
+    const junit = readFileSync(run.publishedTestResults[0]?.properties.resultFiles ?? '', 'utf8');
+    assert.match(junit, /<testsuite name="Acceptance checks"/);
+    assert.match(
+      junit,
+      /<testcase classname="orders api" name="has a refund endpoint"[^>]*>\s*<failure message="refunds answered 404/,
+    );
+    assert.match(run.summaries[0]?.content ?? '', /\| Mocha Tests \| 1 \| 0 \| 1 \| 0 \|/);
+  });
+
+  describe('restricted command mode', () => {
+    it('says so once, publishes nothing it cannot, and still decides the verdict', async () => {
+      staging.fail('/healthz', 500);
+      const run = await gate(
+        { checks: 'acceptance-checks.yaml', commandsRestricted: 'true' },
+        { restrictedCommands: true },
+      );
+      assert.equal(run.result?.status, 'Failed');
+      assert.equal(run.warnings.filter((w) => /restricted command mode/.test(w.message)).length, 1);
+      assert.deepEqual(run.blockedCommands, []);
+      assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+      assert.match(run.log, /## Acceptance gate: ❌ failed/, 'the summary is in the log instead');
+    });
+
+    it('decides the verdict even when the pipeline does not declare the mode', async () => {
+      const run = await gate({ checks: 'acceptance-checks.yaml' }, { restrictedCommands: true });
+      assert.equal(run.result?.status, 'Succeeded');
+      assert.deepEqual(run.blockedCommands.map((c) => `${c.command.area}.${c.command.event}`).sort(), [
+        'results.publish',
+        'task.uploadsummary',
+      ]);
+      assert.equal(run.outputVariables.get('verdict')?.value, 'Passed');
+    });
+  });
+
+  describe('health in Azure Monitor', () => {
+    let cloud: EmulatedCloud;
+    let logs: EmulatedLogAnalytics;
+    before(async () => {
+      cloud = await startEmulatedCloud();
+      logs = new EmulatedLogAnalytics((token, audience) => cloud.entra.verifyAccessToken(token, audience));
+      cloud.azure.register('loganalytics.azure.test', logs.handler);
+      cloud.entra.addApp(tenantId, { clientId: app.clientId, secrets: [app.secret] });
+    });
+    after(() => cloud.azure.stop());
+
+    const withHealth = (failedRatePercent: number, healthQuery?: string) => {
+      logs.setResult(workspaceId, {
+        columns: [
+          { name: 'requests', type: 'long' },
+          { name: 'failedRatePercent', type: 'real' },
+          { name: 'p95DurationMs', type: 'real' },
+        ],
+        rows: [[900, failedRatePercent, 240]],
+      });
+      return gate(
+        {
+          checks: '- name: health\n  path: /healthz\n',
+          azureSubscription: 'staging-connection',
+          logAnalyticsWorkspaceId: workspaceId,
+          logAnalyticsEndpoint: cloud.azure.url('loganalytics.azure.test', ''),
+          ...(healthQuery ? { healthQuery } : {}),
+        },
+        {
+          env: cloud.azure.env(),
+          variables: { 'System.PipelineStartTime': '2025-05-01T10:00:00Z' },
+          endpoints: {
+            'staging-connection': {
+              url: cloud.azure.url('management.azure.test', '/'),
+              scheme: 'ServicePrincipal',
+              parameters: {
+                tenantid: tenantId,
+                serviceprincipalid: app.clientId,
+                serviceprincipalkey: app.secret,
+                authenticationType: 'spnKey',
+              },
+              data: {
+                environment: 'AzureStack',
+                environmentAuthorityUrl: cloud.authorityHost,
+                activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
+                AzureKeyVaultDnsSuffix: cloud.azure.authority('vault.azure.test'),
+              },
+            },
+          },
+        },
+      );
+    };
+
+    it('passes when the figures are within their thresholds', async () => {
+      const run = await withHealth(0.3);
+      assert.equal(run.result?.status, 'Succeeded', run.log);
+      assert.match(run.summaries[0]?.content ?? '', /\| failedRatePercent \| 0.3 \| <= 1 \| ✅ within \|/);
+      assert.match(logs.queries.at(-1)?.timespan ?? '', /^2025-05-01T10:00:00.000Z\//);
+    });
+
+    it('fails when a threshold is crossed, naming the figure', async () => {
+      const run = await withHealth(7.5);
+      assert.equal(run.result?.status, 'Failed');
+      assert.match(
+        run.result?.message ?? '',
+        /Health: failedRatePercent is 7.5, which crosses the threshold <= 1/,
+      );
+    });
+
+    it('reports a bad KQL in one clear line', async () => {
+      const run = await withHealth(0, 'AppRequests | summarise count()');
+      assert.equal(run.result?.status, 'Failed');
+      assert.match(
+        run.result?.message ?? '',
+        /The health query for workspace .* was rejected: Query could not be parsed at 'summarise'/,
+      );
+    });
+  });
+
+  describe('bad input: one clear line each', () => {
+    const table: { name: string; inputs: Record<string, string>; message: RegExp }[] = [
+      {
+        name: 'a malformed checks file',
+        inputs: { checks: 'checks:\n  - name: a\n    path: /a\n   bad: [1, 2\n' },
+        message: /^checks \(inline\):4: \(yaml\) .*fix the YAML syntax\.$/,
+      },
+      {
+        name: 'an unknown assertion',
+        inputs: {
+          checks:
+            'checks:\n  - name: a\n    path: /a\n    assertions:\n      - jsonPath: $.x\n        startsWith: y\n',
+        },
+        message:
+          /^checks \(inline\):6: checks\[0\] \(a\)\.assertions\[0\]\.startsWith unknown assertion "startsWith"/,
+      },
+      {
+        name: 'an unreachable baseUrl',
+        inputs: { baseUrl: 'http://127.0.0.1:1', checks: '- name: a\n  path: /a\n' },
+        message:
+          /^The staging endpoint http:\/\/127\.0\.0\.1:1 could not be reached \(request failed: .*ECONNREFUSED/,
+      },
+      {
+        name: 'a results glob that matches nothing',
+        inputs: { testCommand: 'exit 0', testResults: 'out/TEST-*.xml' },
+        message:
+          /^No file matches the test results glob 'out\/TEST-\*\.xml' \(the test command exited with code 0/,
+      },
+      {
+        name: 'a checks file that does not exist',
+        inputs: { checks: 'missing-checks.yaml' },
+        message: /^The checks file 'missing-checks.yaml' does not exist/,
+      },
+    ];
+    for (const row of table) {
+      it(row.name, async () => {
+        const run = await gate(row.inputs);
+        assert.equal(run.result?.status, 'Failed');
+        const lines = [...errorLines(run), run.result?.message ?? ''].filter((l) => l);
+        assert.ok(
+          lines.some((line) => row.message.test(line)),
+          lines.join('\n'),
+        );
+        assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at /, 'no stack trace');
+      });
+    }
+  });
+});
