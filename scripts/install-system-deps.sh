@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need that npm does not bring. CI runs it as
+# root on a fresh Debian machine (.ci/run); on a workstation, run it with sudo.
+# It touches apt only when something is missing, so a second run costs nothing.
+set -euo pipefail
+
+# One package per line, with what needs it.
+packages=(
+  docker-registry # a real OCI registry behind the emulated ACR front (test/emulators/registry.ts)
+  skopeo          # checks what a promotion stored, independently of the task (test/oci/fixture.ts)
+)
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+missing=()
+for package in "${packages[@]}"; do
+  installed "$package" || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-system-deps: all present: ${packages[*]:-none needed}"
+  exit 0
+fi
+
+fail() {
+  echo "install-system-deps: $1" >&2
+  exit 1
+}
+
+((EUID == 0)) || fail "installing ${missing[*]} needs root: run 'sudo $0'."
+command -v apt-get >/dev/null || fail "no apt-get here: install ${missing[*]} with this system's package manager."
+
+echo "install-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || fail "'apt-get update' failed: check the network and /etc/apt/sources.list, then rerun."
+apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+  fail "'apt-get install ${missing[*]}' failed (see above): fix the cause, then rerun."
+
+for package in "${missing[@]}"; do
+  installed "$package" || fail "$package still is not installed after apt-get install."
+done
+echo "install-system-deps: installed ${missing[*]}"
