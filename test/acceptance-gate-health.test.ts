@@ -4,7 +4,12 @@ import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud } from '../tasks/shared/cloud';
 import { sdkClientOptions, type NetworkSettings } from '../tasks/shared/network';
 import { TaskError } from '../tasks/shared/task-error';
-import { defaultHealthQuery, parseThresholds, queryHealth } from '../tasks/AcceptanceGate/health';
+import {
+  defaultHealthQuery,
+  parseHealthTarget,
+  parseThresholds,
+  queryHealth,
+} from '../tasks/AcceptanceGate/health';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
 import { EmulatedLogAnalytics } from './emulators/log-analytics';
 
@@ -113,6 +118,28 @@ describe('AcceptanceGate health query (real LogsQueryClient against emulated Log
       assert.deepEqual(error.args, ['errorBudget', 'requests, failedRatePercent, p95DurationMs']);
       return true;
     });
+  });
+
+  it('queries an Application Insights resource by its resource id', async () => {
+    const resourceId =
+      '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Insights/components/orders-staging';
+    logs.setResult(resourceId, {
+      columns: [{ name: 'failedRatePercent', type: 'real' }],
+      rows: [[0.1]],
+    });
+    const report = await queryHealth(
+      createCredential(connection, network, fastRetry),
+      { endpoint, clientOptions: sdkClientOptions(network, endpoint, fastRetry) },
+      parseHealthTarget(resourceId),
+      defaultHealthQuery,
+      window,
+      parseThresholds('failedRatePercent <= 1'),
+    );
+    assert.equal(report.target, resourceId);
+    assert.deepEqual(
+      report.figures.map((f) => [f.value, f.crossed]),
+      [[0.1, false]],
+    );
   });
 
   it('reports an unknown workspace', async () => {

@@ -133,7 +133,8 @@ export async function queryHealth(
     result =
       'workspaceId' in target
         ? await client.queryWorkspace(target.workspaceId, query, window)
-        : await client.queryResource(target.resourceId, query, window);
+        : // The SDK puts the id after "/v1/" as given; a leading slash would make "/v1//subscriptions".
+          await client.queryResource(target.resourceId.replace(/^\/+/, ''), query, window);
   } catch (error) {
     // Without a status the request never reached the API: sign-in failed, which the shell explains.
     if (typeof (error as { statusCode?: unknown }).statusCode !== 'number') throw error;
