@@ -1,7 +1,9 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
 import type { NetworkSettings } from '../shared/network';
-import { trustedCas } from '../shared/network';
+import { proxyFor, trustedCas } from '../shared/network';
 
 /**
  * The one HTTP seam the gate uses to call the staging deployment. A request in, the
@@ -36,51 +38,69 @@ const maxBodyBytes = 4 * 1024 * 1024;
 /**
  * Creates a Send over keep-alive agents that open at most `perHost` sockets per host
  * (the pool already bounds requests per host; the agent matches it so sockets are
- * reused rather than churned). Agent.CAInfo is trusted in addition to Node's roots.
- * The agent's proxy is not applied to staging calls: see the README.
+ * reused rather than churned). Agent.CAInfo is trusted in addition to Node's roots,
+ * and the agent's proxy is used unless its bypass list names the URL: plain HTTP
+ * goes to the proxy in absolute form, HTTPS through a CONNECT tunnel.
  */
 export function createSend(network: NetworkSettings, perHost: number): { send: Send; close: () => void } {
   const ca = trustedCas(network);
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: perHost }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: perHost, ...(ca ? { ca } : {}) }),
+    tunnel: new TunnelAgent(network, { keepAlive: true, maxSockets: perHost, ...(ca ? { ca } : {}) }),
   };
   const send: Send = (request) =>
     new Promise((resolve, reject) => {
       const url = new URL(request.url);
-      const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
-      const transport = url.protocol === 'https:' ? https : http;
+      const proxy = proxyFor(network, request.url);
+      const secure = url.protocol === 'https:';
+      const headers: http.OutgoingHttpHeaders = {
+        'user-agent': 'aks-release-flow-acceptance-gate',
+        ...request.headers,
+        ...(request.body !== undefined ? { 'content-length': Buffer.byteLength(request.body) } : {}),
+      };
       const started = performance.now();
-      const outgoing = transport.request(
-        url,
-        {
-          method: request.method,
-          agent,
-          headers: {
-            'user-agent': 'aks-release-flow-acceptance-gate',
-            ...request.headers,
-            ...(request.body !== undefined ? { 'content-length': Buffer.byteLength(request.body) } : {}),
+      let outgoing: http.ClientRequest;
+      const onResponse = (incoming: http.IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        incoming.on('data', (chunk: Buffer) => {
+          if (size < maxBodyBytes) chunks.push(chunk);
+          size += chunk.length;
+        });
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          clearTimeout(deadline);
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: flattenHeaders(incoming.headers),
+            body: Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8'),
+            latencyMs: performance.now() - started,
+          });
+        });
+      };
+      if (proxy && !secure) {
+        // A forward proxy takes the whole URL as the request target.
+        const proxyUrl = new URL(proxy.url);
+        outgoing = http.request(
+          {
+            host: proxyUrl.hostname,
+            port: proxyUrl.port || 80,
+            method: request.method,
+            path: url.href,
+            agent: agents['http:'],
+            headers: { ...headers, host: url.host, ...proxyAuthorization(proxy) },
           },
-        },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          incoming.on('data', (chunk: Buffer) => {
-            if (size < maxBodyBytes) chunks.push(chunk);
-            size += chunk.length;
-          });
-          incoming.on('error', reject);
-          incoming.on('end', () => {
-            clearTimeout(deadline);
-            resolve({
-              status: incoming.statusCode ?? 0,
-              headers: flattenHeaders(incoming.headers),
-              body: Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8'),
-              latencyMs: performance.now() - started,
-            });
-          });
-        },
-      );
+          onResponse,
+        );
+      } else {
+        const agent = secure ? (proxy ? agents.tunnel : agents['https:']) : agents['http:'];
+        outgoing = (secure ? https : http).request(
+          url,
+          { method: request.method, agent, headers },
+          onResponse,
+        );
+      }
       const deadline = setTimeout(() => {
         outgoing.destroy(
           Object.assign(new Error(`no response within ${request.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
@@ -97,8 +117,58 @@ export function createSend(network: NetworkSettings, perHost: number): { send: S
     close: () => {
       agents['http:'].destroy();
       agents['https:'].destroy();
+      agents.tunnel.destroy();
     },
   };
+}
+
+function proxyAuthorization(proxy: NonNullable<NetworkSettings['proxy']>): Record<string, string> {
+  if (!proxy.username) return {};
+  const credentials = Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64');
+  return { 'proxy-authorization': `Basic ${credentials}` };
+}
+
+/** An HTTPS agent whose sockets are TLS over a CONNECT tunnel through the agent's proxy. */
+class TunnelAgent extends https.Agent {
+  constructor(
+    private readonly network: NetworkSettings,
+    options: https.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  // Node lets createConnection answer through the callback, so the tunnel can be set up first.
+  override createConnection(
+    options: tls.ConnectionOptions & { host?: string; port?: number; servername?: string },
+    callback: (error: Error | null, socket?: Duplex) => void,
+  ): Duplex | undefined {
+    const proxy = this.network.proxy;
+    if (!proxy) throw new Error('TunnelAgent used without a proxy');
+    const proxyUrl = new URL(proxy.url);
+    const target = `${options.host}:${options.port ?? 443}`;
+    const connect = http.request({
+      host: proxyUrl.hostname,
+      port: proxyUrl.port || 80,
+      method: 'CONNECT',
+      path: target,
+      headers: { host: target, ...proxyAuthorization(proxy) },
+    });
+    connect.once('connect', (response, socket) => {
+      if (response.statusCode !== 200) {
+        socket.destroy();
+        callback(
+          Object.assign(new Error(`the proxy refused the tunnel to ${target}: ${response.statusCode}`), {
+            code: 'EPROXY',
+          }),
+        );
+        return;
+      }
+      callback(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host }));
+    });
+    connect.once('error', (error) => callback(error));
+    connect.end();
+    return undefined;
+  }
 }
 
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
