@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
@@ -125,12 +125,13 @@ function codeFiles(dir: string): string[] {
 }
 
 /**
- * Message keys the code looks up: `loc('Key'` (task-lib's tl.loc) and `new TaskError('Key'`
- * (rendered through loc by the task shell). These must exist.
+ * Message keys the code looks up: `loc('Key'` (task-lib's tl.loc), `new TaskError('Key'`
+ * (rendered through loc by the task shell) and `key: 'Key'` (a message chosen now and
+ * rendered later, such as a verdict's reasons). These must exist.
  */
 function messageKeysLookedUp(files: string[]): Map<string, string> {
   const uses = new Map<string, string>();
-  const lookups = /\b(?:loc|new\s+TaskError)\(\s*['"]([A-Za-z0-9_]+)['"]/g;
+  const lookups = /\b(?:(?:loc|new\s+TaskError)\(\s*|key:\s*)['"]([A-Za-z0-9_]+)['"]/g;
   for (const file of files) {
     for (const match of readFileSync(file, 'utf8').matchAll(lookups)) {
       if (!uses.has(match[1]!)) uses.set(match[1]!, path.relative(root, file));
@@ -140,17 +141,12 @@ function messageKeysLookedUp(files: string[]): Map<string, string> {
 }
 
 /**
- * Every string literal in the code. A message counts as used when its key appears as
- * one, which also covers keys picked from a table (say, per error code).
+ * The keys of `messages` that appear nowhere in the code as a quoted string. Any quoted
+ * mention counts as a use, which also covers keys picked from a table (say, per error code).
  */
-function stringLiterals(files: string[]): Set<string> {
-  const literals = new Set<string>();
-  for (const file of files) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`/g)) {
-      literals.add(match[1] ?? match[2] ?? match[3]!);
-    }
-  }
-  return literals;
+function unusedKeys(messages: Record<string, string>, files: string[]): string[] {
+  const code = files.map((file) => readFileSync(file, 'utf8')).join('\n');
+  return Object.keys(messages).filter((key) => !new RegExp(`['"\`]${key}['"\`]`).test(code));
 }
 
 function handlerTargets(taskJson: TaskJson): string[] {
@@ -201,6 +197,29 @@ describe('task.json quality gate', () => {
     ];
     for (const [rule, names] of table) assert.deepEqual(inputsNamedBy(rule), names, rule);
     assert.throws(() => inputsNamedBy('a = b && = c'), /not "<input> <op> <value>"/);
+  });
+
+  it('finds the message keys code uses, the ways tasks use them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'task-json-keys-'));
+    try {
+      const file = path.join(dir, 'sample.ts');
+      writeFileSync(
+        file,
+        [
+          "// The vault's name doesn't resolve: an apostrophe in a comment must not confuse the scan.",
+          "tl.loc('Looked', name);",
+          'throw new TaskError(',
+          "  'Thrown', [name]);",
+          "reasons.push({ key: 'Later', args: [] });",
+          "const byCode = { '403': `FromTable` };",
+        ].join('\n'),
+      );
+      assert.deepEqual([...messageKeysLookedUp([file]).keys()], ['Looked', 'Thrown', 'Later']);
+      const messages = { Looked: '', Thrown: '', Later: '', FromTable: '', Orphan: '' };
+      assert.deepEqual(unusedKeys(messages, [file]), ['Orphan']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the tasks', () => {
@@ -314,9 +333,11 @@ describe('task.json quality gate', () => {
     });
 
     it('uses every key in tasks/shared/messages.json', () => {
-      const literals = stringLiterals(sharedCode);
-      const unused = Object.keys(sharedMessages).filter((key) => !literals.has(key));
-      assert.deepEqual(unused, [], 'unused shared messages: remove them or use them');
+      assert.deepEqual(
+        unusedKeys(sharedMessages, sharedCode),
+        [],
+        'unused shared messages: remove them or use them',
+      );
     });
 
     for (const task of taskNames()) {
@@ -331,9 +352,11 @@ describe('task.json quality gate', () => {
 
       it(`${task}: uses every key in its task.json messages`, () => {
         const own = readJson<TaskJson>(path.join(tasksDir, task, 'task.json')).messages ?? {};
-        const literals = stringLiterals(ownCode());
-        const unused = Object.keys(own).filter((key) => !literals.has(key));
-        assert.deepEqual(unused, [], `unused messages in ${task}/task.json: remove them or use them`);
+        assert.deepEqual(
+          unusedKeys(own, ownCode()),
+          [],
+          `unused messages in ${task}/task.json: remove them or use them`,
+        );
       });
     }
   });
