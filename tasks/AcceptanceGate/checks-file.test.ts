@@ -71,8 +71,8 @@ describe('checks file', () => {
         'header:exists',
       ],
     );
-    assert.ok(parsed.headerValues.includes('tok-123456789'));
-    assert.ok(parsed.headerValues.includes('contoso'));
+    assert.ok(parsed.variableValues.includes('tok-123456789'));
+    assert.ok(parsed.variableValues.includes('contoso'));
   });
 
   it('accepts a bare list of checks', () => {

@@ -25,7 +25,7 @@ export interface ChecksProblem {
 
 /** The outcome of parsing: the checks, or the list of problems. */
 export type ChecksParse =
-  | { readonly ok: true; readonly checks: readonly Check[]; readonly headerValues: readonly string[] }
+  | { readonly ok: true; readonly checks: readonly Check[]; readonly variableValues: readonly string[] }
   | { readonly ok: false; readonly problems: readonly ChecksProblem[] };
 
 /** Looks up a pipeline variable for a `$(name)` reference. */
@@ -101,7 +101,7 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
     return { ok: false, problems };
   }
 
-  const context: Context = { report, problems, variable, headerValues: [], file, lineOf };
+  const context: Context = { report, problems, variable, variableValues: [], file, lineOf };
   const defaultsParsed = defaults ? readDefaults(defaults, context) : {};
   const checks: Check[] = [];
   const names = new Map<string, number>();
@@ -122,14 +122,14 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
   });
   return problems.length > 0
     ? { ok: false, problems }
-    : { ok: true, checks, headerValues: context.headerValues };
+    : { ok: true, checks, variableValues: context.variableValues };
 }
 
 interface Context {
   readonly report: (node: Node | null | undefined, field: string, problem: string) => void;
   readonly problems: readonly ChecksProblem[];
   readonly variable: VariableLookup;
-  readonly headerValues: string[];
+  readonly variableValues: string[];
   readonly file: string;
   readonly lineOf: (node: Node | null | undefined) => number;
 }
@@ -318,7 +318,7 @@ function readHeaders(node: Node | undefined, field: string, context: Context): R
     const value = template.replace(variableReference, (_whole, variableName: string) => {
       const found = context.variable(variableName);
       if (found === undefined) unresolved ??= variableName;
-      else if (found !== '') context.headerValues.push(found);
+      else if (found !== '') context.variableValues.push(found);
       return found ?? '';
     });
     if (unresolved !== undefined) {
@@ -340,7 +340,6 @@ function readHeaders(node: Node | undefined, field: string, context: Context): R
       continue;
     }
     headers[name.toLowerCase()] = value;
-    context.headerValues.push(value);
   }
   return headers;
 }

@@ -150,7 +150,7 @@ function readChecks(workDir: string): { checks: readonly Check[]; secrets: strin
       parsed.problems.map((p) => new TaskError('ChecksInvalid', [p.file, p.line, p.field, p.problem])),
     );
   }
-  const secrets = parsed.checks.flatMap((check) => headerSecrets(check.headers, parsed.headerValues));
+  const secrets = parsed.checks.flatMap((check) => headerSecrets(check.headers, parsed.variableValues));
   return { checks: parsed.checks, secrets: [...new Set(secrets)] };
 }
 
