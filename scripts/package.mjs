@@ -35,7 +35,8 @@ const prodVariant = 'prod';
 
 /**
  * Reads the publisher and variant from the command line, then the environment, then
- * the manifest's defaults. Throws on a value the Marketplace would refuse.
+ * the manifest's defaults, and the output folder (default dist/). Throws on a value
+ * the Marketplace would refuse.
  */
 export function packageOptions(argv, env, defaults) {
   const { values } = parseArgs({
