@@ -332,9 +332,10 @@ describe('task.json quality gate', () => {
       }
     });
 
-    it('uses every key in tasks/shared/messages.json', () => {
+    it('uses every key in tasks/shared/messages.json, in shared or task code', () => {
+      // Every task's task.json carries the shared messages, so a task may use one too.
       assert.deepEqual(
-        unusedKeys(sharedMessages, sharedCode),
+        unusedKeys(sharedMessages, codeFiles(tasksDir)),
         [],
         'unused shared messages: remove them or use them',
       );
