@@ -13,6 +13,11 @@ import { TaskError, TaskErrors } from './task-error';
 export async function runTask(main: () => Promise<void>): Promise<void> {
   tl.setResourcePath(path.join(__dirname, 'task.json'));
   const fail = (error: unknown): void => reportFailure(error);
+  // With stdout gone there is no one left to report to; writing the failure would only
+  // raise the same error again, forever.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(1);
+  });
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   try {
