@@ -4,12 +4,8 @@ import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud } from '../tasks/shared/cloud';
 import { sdkClientOptions, type NetworkSettings } from '../tasks/shared/network';
 import { TaskError } from '../tasks/shared/task-error';
-import {
-  defaultHealthQuery,
-  parseHealthTarget,
-  parseThresholds,
-  queryHealth,
-} from '../tasks/AcceptanceGate/health';
+import { defaultHealthQuery, parseHealthTarget, parseThresholds } from '../tasks/AcceptanceGate/health';
+import { queryHealth } from '../tasks/AcceptanceGate/health-query';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
 import { EmulatedLogAnalytics } from './emulators/log-analytics';
 

@@ -1,11 +1,10 @@
-import { LogsQueryClient, LogsQueryResultStatus, type LogsTable } from '@azure/monitor-query-logs';
-import type { TokenCredential } from '@azure/core-auth';
+import type { LogsTable } from '@azure/monitor-query-logs';
 import { TaskError } from '../shared/task-error';
 
 /**
- * The service's health in Azure Monitor: one KQL query over the window since the
- * deploy started, its first row compared with thresholds. The query runs with the
- * shared credential; failures become TaskErrors that say what to fix.
+ * The service's health in Azure Monitor, the pure half: the built-in query, the
+ * thresholds and how the query's first row is judged against them. The query itself
+ * runs in health-query.ts, loaded only when a workspace is set.
  */
 
 /** The built-in query: failed-request rate and p95 duration from AppRequests (workspace-based Application Insights). */
@@ -110,74 +109,3 @@ export const logAnalyticsEndpoints: Readonly<Record<string, string>> = {
   azureusgovernment: 'https://api.loganalytics.us',
   azurechinacloud: 'https://api.loganalytics.azure.cn',
 };
-
-/** Runs the health query and evaluates it. `endpoint` is the Log Analytics API host, such as https://api.loganalytics.io. */
-export async function queryHealth(
-  credential: TokenCredential,
-  options: { readonly endpoint: string; readonly clientOptions?: object },
-  target: HealthTarget,
-  query: string,
-  window: { readonly startTime: Date; readonly endTime: Date },
-  thresholds: readonly Threshold[],
-): Promise<HealthReport> {
-  const endpoint = options.endpoint.replace(/\/+$/, '');
-  const client = new LogsQueryClient(credential, {
-    ...options.clientOptions,
-    endpoint: `${endpoint}/v1`,
-    // The token's audience is the API host itself; the SDK would otherwise ask for the public cloud's.
-    credentials: { scopes: [`${new URL(endpoint).origin.replace(/:\d+$/, '')}/.default`] },
-  });
-  const label = 'workspaceId' in target ? `workspace ${target.workspaceId}` : target.resourceId;
-  let result;
-  try {
-    result =
-      'workspaceId' in target
-        ? await client.queryWorkspace(target.workspaceId, query, window)
-        : // The SDK puts the id after "/v1/" as given; a leading slash would make "/v1//subscriptions".
-          await client.queryResource(target.resourceId.replace(/^\/+/, ''), query, window);
-  } catch (error) {
-    // Without a status the request never reached the API: sign-in failed, which the shell explains.
-    if (typeof (error as { statusCode?: unknown }).statusCode !== 'number') throw error;
-    throw healthQueryError(error, label);
-  }
-  if (result.status !== LogsQueryResultStatus.Success) {
-    throw new TaskError('HealthQueryPartial', [
-      label,
-      firstLine(result.partialError?.message ?? 'partial result'),
-    ]);
-  }
-  return evaluateHealth(result.tables[0], thresholds, label);
-}
-
-/** Maps a Log Analytics failure to the line the user needs: a bad query, no access, or no such workspace. */
-export function healthQueryError(error: unknown, label: string): TaskError {
-  const statusCode = (error as { statusCode?: number }).statusCode;
-  const details = (error as { details?: { error?: ApiError } }).details?.error;
-  const innermost = innermostMessage(details) ?? (error instanceof Error ? error.message : String(error));
-  if (statusCode === 400) return new TaskError('HealthQueryInvalid', [label, firstLine(innermost)], error);
-  if (statusCode === 401 || statusCode === 403) return new TaskError('HealthQueryForbidden', [label], error);
-  if (statusCode === 404) return new TaskError('HealthTargetNotFound', [label], error);
-  return new TaskError('HealthQueryFailed', [label, firstLine(innermost)], error);
-}
-
-interface ApiError {
-  readonly message?: string;
-  readonly code?: string;
-  readonly innererror?: ApiError;
-  readonly innerError?: ApiError;
-}
-
-// The service nests the useful text: "BadArgumentError" › "SyntaxError" › "Query could not be parsed at …".
-function innermostMessage(error: ApiError | undefined): string | undefined {
-  let current = error;
-  let message = error?.message;
-  while (current) {
-    if (current.message) message = current.message;
-    current = current.innererror ?? current.innerError;
-  }
-  return message;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
-}

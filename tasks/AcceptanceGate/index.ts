@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import { readAzureRmConnection } from '../shared/azure-connection';
-import { createCredential, diagnoseSignInFailure } from '../shared/azure-credential';
 import * as input from '../shared/inputs';
 import type { NetworkSettings } from '../shared/network';
 import { sdkClientOptions } from '../shared/network';
@@ -20,7 +19,6 @@ import {
   logAnalyticsEndpoints,
   parseHealthTarget,
   parseThresholds,
-  queryHealth,
   type HealthReport,
 } from './health';
 import { createSend } from './http-client';
@@ -194,12 +192,16 @@ function readHealth(network: NetworkSettings): Pick<GateConfig, 'health'> {
   const thresholds = parseThresholds(input.optionalString('healthThresholds') ?? defaultHealthThresholds);
   const query = input.optionalString('healthQuery') ?? defaultHealthQuery;
   const start = deployStart();
-  const credential = createCredential(connection, network);
   return {
     health: async (): Promise<HealthReport> => {
+      // The Azure SDK is most of the bundle; a gate without a workspace never loads it.
+      const [{ createCredential, diagnoseSignInFailure }, { queryHealth }] = await Promise.all([
+        import('../shared/azure-credential'),
+        import('./health-query'),
+      ]);
       try {
         return await queryHealth(
-          credential,
+          createCredential(connection, network),
           { endpoint, clientOptions: sdkClientOptions(network, endpoint) },
           target,
           query,
