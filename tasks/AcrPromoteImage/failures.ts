@@ -33,16 +33,12 @@ export function toTaskError(error: unknown, context: FailureContext): unknown {
         : new TaskError('PushDenied', [registry, repository], error);
     case 'NotFound':
       return side === 'source'
-        ? new TaskError(
-            'ImageNotFound',
-            [`${repository}${referenceSuffix(context.reference)}`, registry],
-            error,
-          )
+        ? new TaskError('ImageNotFound', [repository + referenceSuffix(context.reference), registry], error)
         : new TaskError('RegistryUnexpected', [registry, error.operation, error.status ?? ''], error);
     case 'Locked':
       return new TaskError(
         'TargetLocked',
-        [`${repository}${referenceSuffix(context.reference)}`, registry],
+        [repository + referenceSuffix(context.reference), registry],
         error,
       );
     case 'Throttled':
@@ -58,5 +54,5 @@ export function toTaskError(error: unknown, context: FailureContext): unknown {
 
 function referenceSuffix(reference: string | undefined): string {
   if (!reference) return '';
-  return reference.startsWith('sha256:') ? `@${reference}` : `:${reference}`;
+  return (reference.startsWith('sha256:') ? '@' : ':') + reference;
 }

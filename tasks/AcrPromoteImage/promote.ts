@@ -120,6 +120,14 @@ class Promotion {
 
   async run(): Promise<PromoteReport> {
     const { source, target } = this.request;
+    // Both ends first, in parallel: a missing registry or a refused sign-in at the target
+    // is reported before any work, and both sign-ins overlap.
+    // Settled, not raced: a call left in flight would hold a connection open after a failure.
+    const pings = await Promise.allSettled([
+      this.at('source', undefined, () => this.deps.source.ping(source.repository, 'pull')),
+      this.at('target', undefined, () => this.deps.target.ping(target.repository, 'push')),
+    ]);
+    for (const ping of pings) if (ping.status === 'rejected') throw ping.reason;
     const root = await this.at('source', source.digest ?? source.tag, () => this.resolve());
     this.deps.log(
       `Resolved ${source.repository}${source.tag ? `:${source.tag}` : ''} to ${root.descriptor.digest}.`,
@@ -228,7 +236,7 @@ class Promotion {
       if (existing && existing.digest !== digest) {
         throw new TaskError('TagExists', [
           tag,
-          `${this.request.target.registry}/${repository}`,
+          this.request.target.registry + '/' + repository,
           existing.digest,
           digest,
         ]);
@@ -397,7 +405,7 @@ class Promotion {
         const existing = await this.deps.target.headManifest(repository, tag);
         if (existing?.digest === digest) return void unchanged.push(tag);
         if (existing && !this.request.overwriteTags) {
-          throw new TaskError('TagExists', [tag, `${registry}/${repository}`, existing.digest, digest]);
+          throw new TaskError('TagExists', [tag, registry + '/' + repository, existing.digest, digest]);
         }
         await this.deps.target.putManifest(repository, tag, root.bytes, root.descriptor.mediaType);
         written.push(tag);

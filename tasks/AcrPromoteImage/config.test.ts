@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { TaskError } from '../shared/task-error';
+import { parseConfig, parseImageReference, parseRegistry, type RawInputs } from './config';
+
+const digest = `sha256:${'ab'.repeat(32)}`;
+
+describe('AcrPromoteImage config', () => {
+  const references = [
+    { text: 'app:1.0', expected: { repository: 'app', tag: '1.0' } },
+    { text: 'shop/api:v2_rc-1', expected: { repository: 'shop/api', tag: 'v2_rc-1' } },
+    { text: `app@${digest}`, expected: { repository: 'app', digest } },
+    { text: `app:1.0@${digest}`, expected: { repository: 'app', tag: '1.0', digest } },
+    { text: 'a_b__c-d/e.f:latest', expected: { repository: 'a_b__c-d/e.f', tag: 'latest' } },
+  ];
+  for (const row of references) {
+    it(`parses ${row.text}`, () => assert.deepEqual(parseImageReference(row.text), row.expected));
+  }
+
+  const badReferences = [
+    { text: 'app', key: 'BadImageReference' },
+    { text: 'App:1', key: 'BadImageReference' },
+    { text: 'app:', key: 'BadImageReference' },
+    { text: 'app:.hidden', key: 'BadImageReference' },
+    { text: 'app@sha256:1234', key: 'BadImageReference' },
+    { text: `app@${digest}@${digest}`, key: 'BadImageReference' },
+    { text: 'contoso.azurecr.io/app:1', key: 'ImageReferenceHasRegistry' },
+    { text: 'localhost:5000/app:1', key: 'ImageReferenceHasRegistry' },
+  ];
+  for (const row of badReferences) {
+    it(`rejects the reference ${row.text} with ${row.key}`, () => {
+      assert.throws(
+        () => parseImageReference(row.text),
+        (error: unknown) => (error as TaskError).key === row.key,
+      );
+    });
+  }
+
+  const registries = [
+    { text: 'contoso', environment: 'AzureCloud', expected: 'contoso.azurecr.io' },
+    { text: 'Contoso', environment: 'AzureUSGovernment', expected: 'contoso.azurecr.us' },
+    { text: 'contoso.azurecr.io', environment: 'AzureCloud', expected: 'contoso.azurecr.io' },
+    { text: 'https://contoso.azurecr.io/', environment: 'AzureCloud', expected: 'contoso.azurecr.io' },
+    { text: 'registry.example:5000', environment: 'AzureStack', expected: 'registry.example:5000' },
+    { text: 'localhost:5000', environment: 'AzureCloud', expected: 'localhost:5000' },
+  ];
+  for (const row of registries) {
+    it(`reads the registry ${row.text} (${row.environment})`, () => {
+      assert.equal(parseRegistry('targetRegistry', row.text, row.environment), row.expected);
+    });
+  }
+
+  const badRegistries = [
+    { text: 'contoso', environment: 'AzureStack', key: 'RegistryNameNeedsLoginServer' },
+    { text: 'not a registry', environment: 'AzureCloud', key: 'BadRegistry' },
+    { text: 'abc', environment: 'AzureCloud', key: 'BadRegistry' },
+    { text: 'host:99999', environment: 'AzureCloud', key: 'BadRegistry' },
+  ];
+  for (const row of badRegistries) {
+    it(`rejects the registry '${row.text}' with ${row.key}`, () => {
+      assert.throws(
+        () => parseRegistry('targetRegistry', row.text, row.environment),
+        (error: unknown) => (error as TaskError).key === row.key,
+      );
+    });
+  }
+
+  const base: RawInputs = {
+    sourceRegistry: 'contosononprod',
+    sourceImage: 'shop/api:1.4.2',
+    targetRegistry: 'contosoprod',
+    targetTags: [],
+    copyReferrers: true,
+    overwriteTags: false,
+    lockAfterPromotion: false,
+    method: 'auto',
+    sourceEnvironment: 'AzureCloud',
+    targetEnvironment: 'AzureCloud',
+  };
+
+  it('defaults the target repository and tag to the source', () => {
+    const config = parseConfig(base);
+    assert.deepEqual(config.request.target, {
+      registry: 'contosoprod.azurecr.io',
+      repository: 'shop/api',
+      tags: ['1.4.2'],
+    });
+  });
+
+  const badConfigs: { title: string; raw: Partial<RawInputs>; key: string }[] = [
+    { title: 'no tag anywhere', raw: { sourceImage: `shop/api@${digest}` }, key: 'NoTargetTags' },
+    {
+      title: 'the same source and target',
+      raw: { targetRegistry: 'contosononprod' },
+      key: 'SameSourceAndTarget',
+    },
+    { title: 'a bad target tag', raw: { targetTags: ['ok', '-no'] }, key: 'BadTag' },
+    { title: 'a bad target repository', raw: { targetRepository: 'Shop/API' }, key: 'BadRepository' },
+  ];
+  for (const row of badConfigs) {
+    it(`rejects ${row.title}`, () => {
+      assert.throws(
+        () => parseConfig({ ...base, ...row.raw }),
+        (error: unknown) => (error as TaskError).key === row.key,
+      );
+    });
+  }
+});

@@ -1,0 +1,150 @@
+import { writeFileSync } from 'node:fs';
+import { EOL } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TokenCredential } from '@azure/core-auth';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { readNetworkSettings } from '../shared/agent-environment';
+import { readAzureRmConnection, type AzureRmConnection } from '../shared/azure-connection';
+import { createCredential, diagnoseSignInFailure } from '../shared/azure-credential';
+import { scopeFor } from '../shared/cloud';
+import { boolean, lines, oneOf, optionalString, requiredString } from '../shared/inputs';
+import { defaultRetryPolicy, type NetworkSettings } from '../shared/network';
+import { AcrCredentials } from '../shared/registry/acr-auth';
+import { RegistryClient } from '../shared/registry/client';
+import { Transport } from '../shared/registry/transport';
+import { TaskError } from '../shared/task-error';
+import { localise, runTask } from '../shared/task-shell';
+import { methods, parseConfig } from './config';
+import { lockPromoted } from './lock';
+import { promote } from './promote';
+import { renderSummary } from './summary';
+
+void runTask(async () => {
+  const started = performance.now();
+  const network = readNetworkSettings();
+  const sourceConnection = readAzureRmConnection('sourceConnection');
+  const targetConnection = optionalString('targetConnection')
+    ? readAzureRmConnection('targetConnection')
+    : sourceConnection;
+  const sourceImage = requiredString('sourceImage', tl.loc('SourceImageHint'));
+  const config = parseConfig({
+    sourceRegistry: requiredString('sourceRegistry', tl.loc('RegistryHint')),
+    sourceImage,
+    targetRegistry: requiredString('targetRegistry', tl.loc('RegistryHint')),
+    targetRepository: optionalString('targetRepository'),
+    targetTags: lines('targetTags'),
+    copyReferrers: boolean('copyReferrers', true),
+    overwriteTags: boolean('overwriteTags', false),
+    lockAfterPromotion: boolean('lockAfterPromotion', false),
+    method: oneOf('method', methods, 'auto'),
+    sourceEnvironment: sourceConnection.cloud.environment,
+    targetEnvironment: targetConnection.cloud.environment,
+  });
+  // Server-side import through ARM is not available yet: `auto` copies, and asking for
+  // `import` says so rather than silently copying.
+  if (config.method === 'import') throw new TaskError('ImportNotAvailable');
+
+  const transport = new Transport({ network, retry: defaultRetryPolicy });
+  const sourceCredential = reportingSignIn(
+    createCredential(sourceConnection, network),
+    sourceConnection,
+    network,
+  );
+  const targetCredential =
+    targetConnection === sourceConnection
+      ? sourceCredential
+      : reportingSignIn(createCredential(targetConnection, network), targetConnection, network);
+  const registryCredentials = (connection: AzureRmConnection, credential: TokenCredential) =>
+    new AcrCredentials(transport, credential, scopeFor(connection.cloud.containerRegistryAudience));
+  const sourceAuth = registryCredentials(sourceConnection, sourceCredential);
+  const targetAuth =
+    targetConnection === sourceConnection
+      ? sourceAuth
+      : registryCredentials(targetConnection, targetCredential);
+  const { source, target } = config.request;
+  say(
+    new TaskError('Promoting', [
+      source.registry + '/' + sourceImage,
+      target.registry + '/' + target.repository,
+    ]),
+  );
+
+  try {
+    const report = await promote(config.request, {
+      source: new RegistryClient(source.registry, transport, sourceAuth),
+      target: new RegistryClient(target.registry, transport, targetAuth),
+      retry: defaultRetryPolicy,
+      wait: (ms) => sleep(ms),
+      log: (line) => tl.debug(line),
+    });
+    const imageReference = target.registry + '/' + target.repository + '@' + report.digest;
+    if (config.lockAfterPromotion) {
+      await lockPromoted(
+        {
+          registry: target.registry,
+          repository: target.repository,
+          digest: report.digest,
+          tags: target.tags,
+        },
+        targetCredential,
+        targetConnection.cloud.containerRegistryAudience,
+        network,
+      );
+    }
+    tl.setVariable('imageDigest', report.digest, false, true);
+    tl.setVariable('imageReference', imageReference, false, true);
+    const blobs = report.blobs;
+    say(
+      new TaskError('Promoted', [
+        imageReference,
+        blobs.copied,
+        blobs.copiedBytes,
+        blobs.mounted,
+        blobs.present,
+        report.referrers.length,
+      ]),
+    );
+    const summary = renderSummary(report, {
+      sourceImage: source.registry + '/' + sourceImage,
+      imageReference,
+      requests: transport.stats.requests,
+      retries: transport.stats.retries,
+      durationMs: performance.now() - started,
+      locked: config.lockAfterPromotion,
+    });
+    const file = join(
+      tl.getVariable('Agent.TempDirectory') || process.cwd(),
+      `acr-promote-${process.pid}.md`,
+    );
+    writeFileSync(file, summary);
+    tl.uploadSummary(file);
+    tl.setResult(tl.TaskResult.Succeeded, '');
+  } finally {
+    transport.close();
+  }
+});
+
+// A sign-in failure inside a registry call becomes the shared sign-in message that names
+// the connection and the fix, instead of a bare identity-library error.
+function reportingSignIn(
+  credential: TokenCredential,
+  connection: AzureRmConnection,
+  network: NetworkSettings,
+): TokenCredential {
+  return {
+    getToken: async (scopes, options) => {
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        throw await diagnoseSignInFailure(error, connection, network);
+      }
+    },
+  };
+}
+
+// The agent shows stdout lines as the step's log; task-lib has no plain "info" command.
+function say(message: TaskError): void {
+  process.stdout.write(localise(message) + EOL);
+}
