@@ -2,6 +2,8 @@
 // emulated vault of 1,000 secrets with 25 ms of latency on every vault request, compared in
 // the same run, alternating, with
 //   floor    pages × latency + ⌈secrets / concurrency⌉ × latency (pages as the emulator served them)
+//   floor, overlapped  latency + max(pages, ⌈secrets / concurrency⌉) × latency: gets start as
+//            pages arrive, so the slower of the two streams, plus one request, bounds the run
 //   chunked  AzureKeyVault@2's scheme: the same client, gets in chunks of 20 with a barrier after each
 //   task     the bundled task (dist/tasks/KeyVaultSecrets) spawned by the agent harness: wall time
 //   core     the task's core in-process with the same client (no process start, no sign-in)
@@ -27,7 +29,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 const { startEmulatedCloud } = require('../test/emulators/cloud.ts');
 const { createKeyVaultEmulator } = require('../test/emulators/keyvault.ts');
 const { runTask } = require('../test/harness/agent.ts');
-const { createVaultClient } = require('../tasks/KeyVaultSecrets/vault.ts');
+const { createVaultClient, listAllSecrets } = require('../tasks/KeyVaultSecrets/vault.ts');
 const { run } = require('../tasks/KeyVaultSecrets/run.ts');
 const { parseRules } = require('../tasks/KeyVaultSecrets/rules.ts');
 const { createCredential } = require('../tasks/shared/azure-credential.ts');
@@ -80,7 +82,7 @@ const client = createVaultClient(
   network,
   defaultRetryPolicy,
 );
-await client.listSecrets();
+await listAllSecrets(client);
 
 const vaultRequests = () => cloud.azure.requests.filter((entry) => entry.host.endsWith('.vault.azure.test'));
 const listPages = () =>
@@ -96,7 +98,7 @@ async function timed(work) {
 const schemes = {
   chunked: () =>
     timed(async () => {
-      const names = (await client.listSecrets())
+      const names = (await listAllSecrets(client))
         .filter((secret) => secret.enabled)
         .map((secret) => secret.name);
       for (let i = 0; i < names.length; i += chunkSize) {
@@ -179,12 +181,18 @@ const median = (values) => {
 };
 const pages = median(samples.task.map((sample) => sample.pages));
 const floorMs = pages * latencyMs + Math.ceil(secrets / concurrency) * latencyMs;
+const overlapFloorMs = latencyMs + Math.max(pages, Math.ceil(secrets / concurrency)) * latencyMs;
 const taskMs = Math.round(median(samples.task.map((sample) => sample.ms)));
 const chunkedMs = Math.round(median(samples.chunked.map((sample) => sample.ms)));
 const coreMs = Math.round(median(samples.core.map((sample) => sample.ms)));
 
 const rows = [
   ['floor', floorMs, `${pages} pages × ${latencyMs} ms + ⌈${secrets}/${concurrency}⌉ × ${latencyMs} ms`],
+  [
+    'floor, overlapped',
+    overlapFloorMs,
+    `${latencyMs} ms + max(${pages} pages, ⌈${secrets}/${concurrency}⌉) × ${latencyMs} ms: gets while listing`,
+  ],
   [
     'chunked (20, barrier)',
     chunkedMs,
@@ -218,6 +226,6 @@ console.log(
     bench: 'keyvault',
     node: process.version,
     runs,
-    metrics: { secrets, latencyMs, concurrency, pages, taskMs, floorMs, chunkedMs, coreMs },
+    metrics: { secrets, latencyMs, concurrency, pages, taskMs, floorMs, overlapFloorMs, chunkedMs, coreMs },
   }),
 );

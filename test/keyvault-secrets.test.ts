@@ -190,6 +190,15 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
         ],
       },
       {
+        name: 'Azure RBAC without Get, for many secrets: one line naming the count and the first names',
+        arrange: () => (vault.permissions.get = false),
+        inputs: { secrets: '*\nnot-there' },
+        expect: [
+          /The secret 'not-there' was not found in the vault 'ci-kv'/,
+          /may not read 4 secrets in the vault 'ci-kv' \(Azure RBAC denied Get\), among them 'app-config', 'app-key', 'db-password'\..*'Key Vault Secrets User'/,
+        ],
+      },
+      {
         name: 'Azure RBAC without List, for a wildcard',
         arrange: () => (vault.permissions.list = false),
         inputs: { secrets: 'app-*\ndb-password' },
@@ -205,6 +214,17 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
         },
         inputs: { secrets: 'app-key' },
         expect: [/access policy lacks the Get secret permission/],
+      },
+      {
+        name: 'an access policy without Get, for many secrets',
+        arrange: () => {
+          vault.permissionModel = 'accessPolicy';
+          vault.permissions.get = false;
+        },
+        inputs: { secrets: 'app-*, db-password' },
+        expect: [
+          /may not read 3 secrets in the vault 'ci-kv', among them 'app-config', 'app-key', 'db-password': its access policy lacks the Get secret permission/,
+        ],
       },
       {
         name: 'an access policy without List',

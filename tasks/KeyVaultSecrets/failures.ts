@@ -122,6 +122,39 @@ export function failureMessage(
   }
 }
 
+/** A Get refused for want of permission: every secret the identity asks for fails alike. */
+export type GetDenial = Extract<VaultFailure, { kind: 'rbacDenied' | 'policyDenied' }>;
+
+/** True for a permission refusal, which is reported once for all the secrets it hit. */
+export function isGetDenial(failure: VaultFailure): failure is GetDenial {
+  return failure.kind === 'rbacDenied' || failure.kind === 'policyDenied';
+}
+
+/** How many secret names a line about many refused secrets shows. */
+const deniedNamesShown = 3;
+
+/**
+ * The one line for Gets refused alike on `secretNames` (in the order met): for one secret
+ * the usual message, for more the count and the first few names.
+ */
+export function getDeniedMessage(
+  denial: GetDenial,
+  secretNames: readonly string[],
+  vaultName: string,
+): TaskError {
+  const seen = new Set<string>();
+  const names = secretNames.filter((name) => !seen.has(name.toLowerCase()) && seen.add(name.toLowerCase()));
+  const rbac = denial.kind === 'rbacDenied';
+  if (names.length === 1) {
+    return new TaskError(rbac ? 'RbacDeniedGet' : 'AccessPolicyDeniedGet', [names[0] as string, vaultName]);
+  }
+  return new TaskError(rbac ? 'RbacDeniedGetMany' : 'AccessPolicyDeniedGetMany', [
+    names.length,
+    vaultName,
+    names.slice(0, deniedNamesShown).join("', '"),
+  ]);
+}
+
 function firstLine(text: string): string {
   return (text.split(/\r?\n/, 1)[0] ?? '').trim();
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { mapPool } from './pool';
+import { createPool, mapPool } from './pool';
 
 describe('KeyVaultSecrets pool', () => {
   it('keeps at most `concurrency` calls in flight and the results in order', async () => {
@@ -37,5 +37,34 @@ describe('KeyVaultSecrets pool', () => {
       () => calls >= 2,
     );
     assert.deepEqual(results, [1, 2, undefined, undefined]);
+  });
+
+  it('takes work added while earlier work runs, in order, never above the bound', async () => {
+    const pool = createPool(2);
+    let inFlight = 0;
+    let peak = 0;
+    const started: string[] = [];
+    const work = (name: string) => async () => {
+      started.push(name);
+      peak = Math.max(peak, ++inFlight);
+      for (let i = 0; i < 3; i++) await tick();
+      inFlight--;
+      return name;
+    };
+    const first = ['a', 'b', 'c'].map((name) => pool.run(work(name)));
+    await tick();
+    assert.deepEqual(started, ['a', 'b']);
+    const later = ['d', 'e'].map((name) => pool.run(work(name)));
+    assert.deepEqual(await Promise.all([...first, ...later]), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(started, ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(peak, 2);
+  });
+
+  it('passes a failure on to its caller and frees the slot', async () => {
+    const pool = createPool(1);
+    const failed = pool.run(() => Promise.reject(new Error('boom')));
+    const next = pool.run(async () => 'next');
+    await assert.rejects(failed, /boom/);
+    assert.equal(await next, 'next');
   });
 });

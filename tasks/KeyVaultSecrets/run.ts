@@ -1,10 +1,19 @@
 import { TaskError, TaskErrors } from '../shared/task-error';
-import { classifyVaultError, failureMessage, isVaultWide, type VaultFailure } from './failures';
+import {
+  classifyVaultError,
+  failureMessage,
+  getDeniedMessage,
+  isGetDenial,
+  isVaultWide,
+  type GetDenial,
+  type VaultFailure,
+} from './failures';
 import { renderExport, type ExportEntry, type ExportFormat } from './export';
 import type { Naming } from './naming';
-import { mapPool } from './pool';
+import { createPool } from './pool';
 import { needsListing, type Rule } from './rules';
 import {
+  fetchesLatest,
   isExpired,
   isoDate,
   notFound,
@@ -14,7 +23,7 @@ import {
   type Target,
 } from './select';
 import { renderSummary } from './summary';
-import type { FetchedSecret, VaultClient } from './vault';
+import { listAllSecrets, type FetchedSecret, type VaultClient } from './vault';
 
 /** Everything the task was asked to do, parsed from its inputs. */
 export interface RunConfig {
@@ -62,15 +71,57 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
       deps.describeSignInFailure(cause),
     );
 
+  // One request per distinct secret version, however many variables it feeds, all in one pool.
+  // A vault-wide failure stops the pool: what has not started never does.
+  let stopWith: { failure: VaultFailure; message: TaskError } | undefined;
+  let listingFailed = false;
+  const pool = createPool(config.concurrency, () => stopWith !== undefined || listingFailed);
+  const fetches = new Map<string, Promise<FetchedSecret | VaultFailure | undefined>>();
+  const get = async (secretName: string, version?: string): Promise<FetchedSecret | VaultFailure> => {
+    try {
+      return await deps.vault.getSecret(secretName, version);
+    } catch (error) {
+      const failure = classifyVaultError(error, config.vaultName);
+      if (isVaultWide(failure) && !stopWith) {
+        stopWith = { failure, message: describe(failure, { operation: 'get', secretName }) };
+      }
+      return failure;
+    }
+  };
+  const fetchOnce = (secretName: string, version?: string) => {
+    const key = fetchKey(secretName, version);
+    let fetch = fetches.get(key);
+    if (!fetch) {
+      fetch = pool.run(() => get(secretName, version));
+      // Awaited later (all of them, below); this only keeps an early failure from counting as unhandled.
+      void fetch.catch(() => undefined);
+      fetches.set(key, fetch);
+    }
+    return fetch;
+  };
+
   let listing: ListedSecret[] | undefined;
   if (needsListing(config.rules)) {
+    // The values are fetched while the listing pages in: each secret the plan will fetch starts
+    // as soon as its page arrives. The plan itself still waits for the whole listing.
+    const planned = fetchesLatest(config.rules, deps.now());
     try {
-      listing = await deps.vault.listSecrets();
+      const listed: ListedSecret[] = [];
+      for await (const page of deps.vault.listSecretPages()) {
+        listed.push(...page);
+        for (const secret of page) if (planned(secret)) void fetchOnce(secret.name);
+      }
+      listing = listed;
     } catch (error) {
       const failure = classifyVaultError(error, config.vaultName);
       const wildcardRules = config.rules.filter((rule) => rule.kind === 'glob').map((rule) => rule.text);
       const message = describe(failure, { operation: 'list', wildcardRules });
-      if (isVaultWide(failure)) throw new TaskErrors([message]);
+      if (isVaultWide(failure)) {
+        // Let the gets in flight end before failing; their values are dropped.
+        listingFailed = true;
+        await Promise.all(fetches.values());
+        throw new TaskErrors([message]);
+      }
       // Without List the wildcards cannot match; the exact rules may still succeed with Get.
       errors.push(message);
     }
@@ -88,43 +139,27 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
   plan.notes.forEach((note) => deps.info(note));
   const outcomes: Outcome[] = [...plan.outcomes];
 
-  // One request per distinct secret version, however many variables it feeds.
-  const fetchKey = (target: Target): string => `${target.secretName.toLowerCase()}/${target.version ?? ''}`;
-  const unique = [...new Map(plan.targets.map((target) => [fetchKey(target), target])).values()];
-  let stopWith: { failure: VaultFailure; message: TaskError } | undefined;
-  const fetched = await mapPool(
-    unique,
-    config.concurrency,
-    async (target): Promise<FetchedSecret | VaultFailure> => {
-      try {
-        return await deps.vault.getSecret(target.secretName, target.version);
-      } catch (error) {
-        const failure = classifyVaultError(error, config.vaultName);
-        if (isVaultWide(failure) && !stopWith) {
-          stopWith = {
-            failure,
-            message: describe(failure, { operation: 'get', secretName: target.secretName }),
-          };
-        }
-        return failure;
-      }
-    },
-    () => stopWith !== undefined,
-  );
-  const results = new Map(unique.map((target, index) => [fetchKey(target), fetched[index]]));
+  const targetKey = (target: Target): string => fetchKey(target.secretName, target.version);
+  const unique = [...new Map(plan.targets.map((target) => [targetKey(target), target])).values()];
+  const fetched = await Promise.all(unique.map((target) => fetchOnce(target.secretName, target.version)));
+  // Values fetched ahead for secrets the plan does not set (a collision) are waited for and dropped.
+  await Promise.all(fetches.values());
+  const results = new Map(unique.map((target, index) => [targetKey(target), fetched[index]]));
 
   let suggestions: Promise<readonly string[]> | undefined;
   const listedNames = (): Promise<readonly string[]> =>
     (suggestions ??= listing
       ? Promise.resolve(listing.map((secret) => secret.name))
-      : deps.vault.listSecrets().then(
+      : listAllSecrets(deps.vault).then(
           (all) => all.map((secret) => secret.name),
           () => [],
         ));
 
+  // A missing permission refuses every secret alike: one line for all of them, where the first was met.
+  const denied = new Map<GetDenial['kind'], { denial: GetDenial; at: number; names: string[] }>();
   const set: ExportEntry[] = [];
   for (const target of plan.targets) {
-    const result = results.get(fetchKey(target));
+    const result = results.get(targetKey(target));
     const outcome = (status: Outcome['status'], version?: string): void => {
       outcomes.push({ ...target, ...(version ? { version } : {}), status });
     };
@@ -142,6 +177,16 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
       if (result.kind === 'disabled' && !target.exact) {
         deps.warn(new TaskError('SecretDisabledSkipped', [target.secretName]));
         outcome('skipped');
+        continue;
+      }
+      if (isGetDenial(result)) {
+        const group = denied.get(result.kind);
+        if (group) group.names.push(target.secretName);
+        else {
+          const at = errors.push(getDeniedMessage(result, [target.secretName], config.vaultName)) - 1;
+          denied.set(result.kind, { denial: result, at, names: [target.secretName] });
+        }
+        outcome('failed');
         continue;
       }
       errors.push(
@@ -171,6 +216,9 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
     outcome('set', result.version);
     set.push({ variable: target.variable, value: result.value });
   }
+  for (const { denial, at, names } of denied.values()) {
+    errors[at] = getDeniedMessage(denial, names, config.vaultName);
+  }
   if (stopWith) errors.unshift(stopWith.message);
 
   deps.setOutputVariable(secretNamesOutput, set.map((each) => each.variable).join(','));
@@ -191,6 +239,11 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
   deps.uploadSummary(renderSummary(config.vaultName, outcomes));
 
   if (errors.length > 0) throw new TaskErrors(errors);
+}
+
+// Key Vault names are case-insensitive; the latest version and a pinned one are different values.
+function fetchKey(secretName: string, version: string | undefined): string {
+  return `${secretName.toLowerCase()}/${version ?? ''}`;
 }
 
 function isFailure(result: FetchedSecret | VaultFailure): result is VaultFailure {

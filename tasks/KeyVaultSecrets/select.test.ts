@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseRules } from './rules';
-import { closestName, planSecrets, type ListedSecret } from './select';
+import { closestName, fetchesLatest, planSecrets, type ListedSecret } from './select';
 import type { Naming } from './naming';
 
 const now = new Date('2030-01-01T00:00:00Z');
@@ -114,4 +114,25 @@ describe('KeyVaultSecrets selection', () => {
     assert.equal(closestName('db-pasword', ['app-key', 'db-password']), 'db-password');
     assert.equal(closestName('zzz', ['app-key', 'db-password']), undefined);
   });
+
+  // What is fetched while the listing pages in must be what the plan fetches (collisions aside).
+  const ruleSets = [
+    ['*'],
+    ['*', '!legacy-*'],
+    ['app-*', 'db-password => DB'],
+    ['app-old', 'app-expired', 'APP-KEY'],
+    [`db-password/${'c'.repeat(32)} => PINNED`, '*'],
+    ['app-*', 'legacy-token?', 'missing?', '!app-key'],
+  ];
+  for (const lines of ruleSets) {
+    it(`fetches ahead exactly the latest values the plan fetches: ${lines.join(', ')}`, () => {
+      const rules = parseRules(lines).rules;
+      const planned = fetchesLatest(rules, now);
+      const ahead = listing.filter(planned).map((secret) => secret.name.toLowerCase());
+      const fetched = planSecrets(rules, listing, asIs, 'kv1', now)
+        .targets.filter((target) => !target.version)
+        .map((target) => target.secretName.toLowerCase());
+      assert.deepEqual([...new Set(fetched)].sort(), ahead.sort());
+    });
+  }
 });

@@ -1,6 +1,6 @@
 import { TaskError } from '../shared/task-error';
 import { variableNameFor, type Naming } from './naming';
-import type { ExactRule, Rule } from './rules';
+import type { ExactRule, ExcludeRule, GlobRule, Rule } from './rules';
 
 /** A secret as the vault lists it: metadata only, never a value. */
 export interface ListedSecret {
@@ -63,9 +63,7 @@ export function planSecrets(
   }
 
   for (const secret of listing ?? []) {
-    if (named.has(secret.name.toLowerCase())) continue;
-    if (!globs.some((glob) => glob.matches(secret.name))) continue;
-    if (excludes.some((exclude) => exclude.matches(secret.name))) continue;
+    if (!wildcardSelects(secret.name, named, globs, excludes)) continue;
     const variable = variableNameFor(secret.name, naming);
     if (!secret.enabled) {
       plan.warnings.push(new TaskError('SecretDisabledSkipped', [secret.name]));
@@ -117,6 +115,26 @@ export function planSecrets(
   return rejectCollisions(plan);
 }
 
+/**
+ * Whether the plan for `rules` fetches the latest value of a listed secret, judged from that
+ * secret alone: it is enabled and not expired at `now`, and either an exact rule without a
+ * version names it, or a wildcard selects it (matched, not excluded, not named exactly).
+ * Only a variable collision with another secret, found on the whole listing, can still drop
+ * it. This lets values be fetched while the listing is still arriving page by page.
+ */
+export function fetchesLatest(rules: readonly Rule[], now: Date): (secret: ListedSecret) => boolean {
+  const exacts = rules.filter((rule): rule is ExactRule => rule.kind === 'exact');
+  const globs = rules.filter((rule) => rule.kind === 'glob');
+  const excludes = rules.filter((rule) => rule.kind === 'exclude');
+  const named = new Set(exacts.map((rule) => rule.name.toLowerCase()));
+  const namedLatest = new Set(exacts.filter((rule) => !rule.version).map((rule) => rule.name.toLowerCase()));
+  return (secret) => {
+    if (!secret.enabled || isExpired(secret.expiresOn, now)) return false;
+    const name = secret.name.toLowerCase();
+    return namedLatest.has(name) || wildcardSelects(secret.name, named, globs, excludes);
+  };
+}
+
 /** The "not found" error, with the closest listed name as a suggestion when one is close. */
 export function notFound(name: string, vaultName: string, listedNames: readonly string[]): TaskError {
   const suggestion = closestName(name, listedNames);
@@ -145,6 +163,21 @@ export function isExpired(expiresOn: Date | undefined, now: Date): boolean {
 /** A date as the messages show it: ISO 8601 in UTC. */
 export function isoDate(date: Date | undefined): string {
   return date ? date.toISOString() : '';
+}
+
+// A wildcard takes a secret that it matches, that no exclusion removes and that no exact rule
+// names (the exact rule wins, pinned versions included).
+function wildcardSelects(
+  name: string,
+  named: ReadonlySet<string>,
+  globs: readonly GlobRule[],
+  excludes: readonly ExcludeRule[],
+): boolean {
+  return (
+    !named.has(name.toLowerCase()) &&
+    globs.some((glob) => glob.matches(name)) &&
+    !excludes.some((exclude) => exclude.matches(name))
+  );
 }
 
 // Azure DevOps variable names are case-insensitive, so DB_PASSWORD and db_password collide.

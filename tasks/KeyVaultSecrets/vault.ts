@@ -26,10 +26,20 @@ export interface FetchedSecret {
 
 /** What the task asks of a vault; the seam the core is tested through. */
 export interface VaultClient {
-  /** Every secret's metadata, following nextLink across all pages. Needs secrets/list. */
-  listSecrets(): Promise<ListedSecret[]>;
+  /**
+   * Every secret's metadata, one page at a time as the service serves them, following
+   * nextLink; each page is yielded as soon as it arrives. Needs secrets/list.
+   */
+  listSecretPages(): AsyncIterable<readonly ListedSecret[]>;
   /** The latest value of `name`, or the given version. Needs secrets/get. */
   getSecret(name: string, version?: string): Promise<FetchedSecret>;
+}
+
+/** Every secret's metadata, all pages read. Needs secrets/list. */
+export async function listAllSecrets(vault: VaultClient): Promise<ListedSecret[]> {
+  const listed: ListedSecret[] = [];
+  for await (const page of vault.listSecretPages()) listed.push(...page);
+  return listed;
 }
 
 /** The service's largest page for secrets; fewer pages means fewer round trips. */
@@ -82,18 +92,16 @@ export function createVaultClient(
     ],
   });
   return {
-    async listSecrets() {
-      const listed: ListedSecret[] = [];
+    // Each page is its own request under the policies above: retried, and with its own deadline.
+    // A consumer that stops early ends the pager, so no further page is asked for.
+    async *listSecretPages() {
       for await (const page of client.listPropertiesOfSecrets().byPage({ maxPageSize: maxListPageSize })) {
-        for (const secret of page) {
-          listed.push({
-            name: secret.name,
-            enabled: secret.enabled !== false,
-            ...(secret.expiresOn ? { expiresOn: secret.expiresOn } : {}),
-          });
-        }
+        yield page.map((secret): ListedSecret => ({
+          name: secret.name,
+          enabled: secret.enabled !== false,
+          ...(secret.expiresOn ? { expiresOn: secret.expiresOn } : {}),
+        }));
       }
-      return listed;
     },
     async getSecret(name, version) {
       const secret = await client.getSecret(name, version ? { version } : {});
