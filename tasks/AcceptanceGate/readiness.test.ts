@@ -47,6 +47,16 @@ describe('readiness wait', () => {
     assert.equal(readiness.waitedMs, 45_000);
   });
 
+  it('gives the poll at the deadline at least a second to answer', async () => {
+    const time = fakeTime();
+    const { send, seen } = answers(503);
+    await waitUntilReady('http://app/ready', 2_000, { send, ...time });
+    assert.deepEqual(
+      seen.map((request) => request.timeoutMs),
+      [2000, 1000, 1000],
+    );
+  });
+
   it('reports a connection failure as the last thing seen', async () => {
     const time = fakeTime();
     const { send } = answers(

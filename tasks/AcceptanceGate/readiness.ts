@@ -6,11 +6,15 @@ import { describeNetworkError, type Send } from './http-client';
  * sleep are injected so tests run it on fake time.
  */
 
-/** The backoff between polls: 1 s doubling to at most 10 s. Readiness usually flips within a minute. */
+/**
+ * The backoff between polls: 1 s doubling to at most 10 s (readiness usually flips
+ * within a minute). Each poll may take up to 10 s, and never less than 1 s.
+ */
 export const readinessBackoff = {
   initialDelayMs: 1_000,
   maxDelayMs: 10_000,
   requestTimeoutMs: 10_000,
+  minRequestTimeoutMs: 1_000,
 } as const;
 
 /** The outcome: ready after some polls, or the last thing seen before the timeout. */
@@ -41,7 +45,11 @@ export async function waitUntilReady(
         method: 'GET',
         url,
         headers: {},
-        timeoutMs: Math.max(1, Math.min(readinessBackoff.requestTimeoutMs, remaining)),
+        // The last poll lands at the deadline; it still gets a fair second to answer.
+        timeoutMs: Math.min(
+          readinessBackoff.requestTimeoutMs,
+          Math.max(readinessBackoff.minRequestTimeoutMs, remaining),
+        ),
       });
       if (response.status >= 200 && response.status < 300) {
         return { ready: true, polls, waitedMs: deps.now() - started };
