@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { RetryPolicy } from '../shared/network';
 import type { RegistryClient } from '../shared/registry/client';
 import { isRegistryError, RegistryError } from '../shared/registry/errors';
@@ -13,6 +11,7 @@ import {
 import { retryDelayMs } from '../shared/registry/retry';
 import { TaskError } from '../shared/task-error';
 import { toTaskError, type FailureContext } from './failures';
+import { VerifiedBlobStream } from './blob-stream';
 import { forEachLimited, mapLimited } from './pool';
 
 /**
@@ -304,56 +303,38 @@ class Promotion {
     } else {
       upload = await this.deps.target.startUpload(target.repository);
     }
-    const body = Readable.from(this.verifiedBlob(blob), { objectMode: false, highWaterMark: 1 });
-    await this.deps.target.finishUpload(target.repository, upload, blob.digest, blob.size, body);
-    this.blobs.copied++;
-    this.blobs.copiedBytes += blob.size;
-  }
-
-  // The source blob as a stream that survives a broken download: it picks up where the
-  // bytes stopped with a Range request, hashes as it goes, and fails before the last byte
-  // leaves if the digest or size is wrong, so a bad blob is never committed.
-  private async *verifiedBlob(blob: Descriptor): AsyncGenerator<Buffer> {
     const { repository, registry } = this.request.source;
-    const hash = createHash('sha256');
-    let offset = 0;
-    for (let resumes = 0; ;) {
-      try {
-        const stream = await this.deps.source.openBlob(repository, blob.digest, offset);
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          offset += chunk.length;
-          if (offset > blob.size) break;
-          hash.update(chunk);
-          yield chunk;
-        }
-        break;
-      } catch (error) {
-        const broken = !isRegistryError(error) || isRegistryError(error, 'Unavailable');
-        const delay = broken ? retryDelayMs(this.deps.retry, resumes, { kind: 'networkError' }) : undefined;
-        if (delay === undefined || offset === 0) {
-          throw isRegistryError(error)
-            ? error
-            : new RegistryError('Unavailable', {
-                registry,
-                operation: `GET blob ${repository}@${blob.digest}`,
-                message: (error as Error).message,
-                cause: error,
-              });
-        }
-        resumes++;
+    let resumes = 0;
+    const body = new VerifiedBlobStream(
+      blob,
+      (offset) => this.deps.source.openBlob(repository, blob.digest, offset),
+      async (offset) => {
+        const delay = retryDelayMs(this.deps.retry, resumes++, { kind: 'networkError' });
+        if (delay === undefined) return false;
         this.blobs.resumes++;
         this.deps.log(`Download of ${blob.digest} broke at byte ${offset}; resuming with a Range request.`);
         await this.deps.wait(delay);
-      }
+        return true;
+      },
+    );
+    try {
+      await this.deps.target.finishUpload(target.repository, upload, blob.digest, blob.size, body);
+    } catch (error) {
+      // The source side's failure is the one to report, not the upload it cut short.
+      const sourceFailure = body.errored;
+      if (!sourceFailure || isRegistryError(sourceFailure)) throw sourceFailure ?? error;
+      throw new RegistryError(
+        /digest|larger/.test(sourceFailure.message) ? 'DigestMismatch' : 'Unavailable',
+        {
+          registry,
+          operation: `GET blob ${repository}@${blob.digest}`,
+          message: sourceFailure.message,
+          cause: sourceFailure,
+        },
+      );
     }
-    const digest = `sha256:${hash.digest('hex')}`;
-    if (offset !== blob.size || digest !== blob.digest) {
-      throw new RegistryError('DigestMismatch', {
-        registry,
-        operation: `GET blob ${repository}@${blob.digest}`,
-        message: `got ${offset} bytes hashing to ${digest}, expected ${blob.size} bytes`,
-      });
-    }
+    this.blobs.copied++;
+    this.blobs.copiedBytes += blob.size;
   }
 
   private async writeFallbackIndexes(manifests: readonly GraphNode[]): Promise<number> {

@@ -72,10 +72,13 @@ export class Transport {
   constructor(options: TransportOptions) {
     this.policy = options.retry ?? defaultRetryPolicy;
     this.wait = options.wait ?? ((ms) => sleep(ms));
+    // One secure context for every connection: handing `ca` to each connection instead
+    // would parse the whole root store again per TLS handshake.
+    const ca = trustedCas(options.network);
     const agentOptions: https.AgentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 16,
-      ca: trustedCas(options.network),
+      ...(ca ? { secureContext: tls.createSecureContext({ ca }) } : {}),
     };
     this.agent = options.network.proxy
       ? new TunnellingAgent(options.network, agentOptions)
@@ -233,15 +236,16 @@ class TunnellingAgent extends https.Agent {
       proxy.username !== undefined
         ? Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')
         : undefined;
-    const connect = (proxyUrl.protocol === 'https:' ? https : http).request({
+    const proxyOptions: https.RequestOptions & Pick<tls.ConnectionOptions, 'secureContext'> = {
       host: proxyUrl.hostname,
       port: proxyUrl.port || (proxyUrl.protocol === 'https:' ? 443 : 80),
       method: 'CONNECT',
       path: target,
       headers: { host: target, ...(credentials ? { 'proxy-authorization': `Basic ${credentials}` } : {}) },
       agent: false,
-      ca: options.ca,
-    });
+      secureContext: (options as tls.ConnectionOptions).secureContext,
+    };
+    const connect = (proxyUrl.protocol === 'https:' ? https : http).request(proxyOptions);
     connect.once('connect', (response, socket) => {
       if (response.statusCode !== 200) {
         socket.destroy();
