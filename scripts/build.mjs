@@ -7,6 +7,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   copyFileSync,
   writeFileSync,
@@ -29,7 +30,10 @@ export function taskNames() {
 
 async function buildTask(name) {
   const source = join(tasksDir, name);
-  const out = join(outRoot, name);
+  // Build beside the final folder and swap it in at the end, so a test running a task
+  // while another process rebuilds never finds a half-written folder.
+  const final = join(outRoot, name);
+  const out = `${final}.building-${process.pid}`;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
 
@@ -65,6 +69,10 @@ async function buildTask(name) {
   for (const target of targets) {
     if (target !== 'index.js') writeFileSync(join(out, target), "'use strict';\nrequire('./index.js');\n");
   }
+  const previous = `${final}.previous-${process.pid}`;
+  if (existsSync(final)) renameSync(final, previous);
+  renameSync(out, final);
+  rmSync(previous, { recursive: true, force: true });
   return { name, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
 }
 
