@@ -54,6 +54,7 @@ describe('AcrPromoteImage@1 task', function () {
         environmentAuthorityUrl: world.cloud.authorityHost,
         activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
         AzureKeyVaultDnsSuffix: world.cloud.azure.authority('vault.azure.test'),
+        subscriptionId: world.subscriptionId,
       },
     };
   }
@@ -102,6 +103,44 @@ describe('AcrPromoteImage@1 task', function () {
       }
     });
   }
+
+  it('imports server-side with method=import, then copies the referrers import drops', async () => {
+    const image = multiArchImage();
+    const referrers = [signature(image), sbom(image.children[0]!)];
+    await world.seed(world.nonprod, 'task/imported', image, ['2.0']);
+    for (const referrer of referrers) await world.seed(world.nonprod, 'task/imported', referrer);
+    world.front.resetStats();
+
+    const run = await promoteTask({ sourceImage: 'task/imported:2.0', method: 'import' });
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.equal(run.outputVariables.get('imageDigest')?.value, image.digest);
+    const summary = run.summaries.map((each) => each.content).join('\n');
+    assert.match(summary, /server-side import/);
+    // The agent moved only the referrers' blobs; ARM moved the image.
+    const referrerBlobs = new Map(
+      referrers.flatMap((each) => each.blobs).map((blob) => [blob.digest, blob.size]),
+    );
+    const referrerBytes = [...referrerBlobs.values()].reduce((sum, size) => sum + size, 0);
+    assert.equal(world.prod.stats.blobBytesReceived, referrerBytes);
+    assert.equal(world.storedDigest(world.prod, 'task/imported', '2.0'), image.digest);
+    for (const each of [...image.children, ...referrers]) {
+      assert.equal(world.storedDigest(world.prod, 'task/imported', each.digest), each.digest);
+    }
+  });
+
+  it('reports an import that ARM refuses, with the role to grant', async () => {
+    await world.seed(world.nonprod, 'task/import-denied', singleArchImage(), ['1']);
+    world.front.revoke('prod', world.app.objectId);
+    world.front.grant('prod', world.app.objectId, 'AcrPull');
+    try {
+      const run = await promoteTask({ sourceImage: 'task/import-denied:1', method: 'import' });
+      assert.equal(run.result?.status, 'Failed');
+      assert.match(run.result?.message ?? '', /Contributor/);
+    } finally {
+      world.front.revoke('prod', world.app.objectId);
+      world.front.grant('prod', world.app.objectId, 'AcrPush');
+    }
+  });
 
   it('locks the promoted manifest and tags when lockAfterPromotion is true', async () => {
     const image = singleArchImage();

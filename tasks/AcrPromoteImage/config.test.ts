@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TaskError } from '../shared/task-error';
-import { parseConfig, parseImageReference, parseRegistry, type RawInputs } from './config';
+import { chooseMethod, parseConfig, parseImageReference, parseRegistry, type RawInputs } from './config';
 
 const digest = `sha256:${'ab'.repeat(32)}`;
 
@@ -101,6 +101,54 @@ describe('AcrPromoteImage config', () => {
       assert.throws(
         () => parseConfig({ ...base, ...row.raw }),
         (error: unknown) => (error as TaskError).key === row.key,
+      );
+    });
+  }
+
+  const methodRows: {
+    title: string;
+    raw: Partial<RawInputs>;
+    method: RawInputs['method'];
+    subscriptions: boolean;
+    expected: string;
+  }[] = [
+    {
+      title: 'auto imports between two ACRs of one cloud',
+      raw: {},
+      method: 'auto',
+      subscriptions: true,
+      expected: 'import',
+    },
+    {
+      title: 'auto copies without subscriptions to find them in',
+      raw: {},
+      method: 'auto',
+      subscriptions: false,
+      expected: 'copy',
+    },
+    {
+      title: 'auto copies from a registry that is not an ACR',
+      raw: { sourceRegistry: 'registry.example:5000' },
+      method: 'auto',
+      subscriptions: true,
+      expected: 'copy',
+    },
+    {
+      title: 'auto copies across clouds',
+      raw: { targetRegistry: 'contosoprod.azurecr.us', targetEnvironment: 'AzureUSGovernment' },
+      method: 'auto',
+      subscriptions: true,
+      expected: 'copy',
+    },
+    { title: 'copy is copy', raw: {}, method: 'copy', subscriptions: true, expected: 'copy' },
+    { title: 'import is import', raw: {}, method: 'import', subscriptions: false, expected: 'import' },
+  ];
+  for (const row of methodRows) {
+    it(row.title, () => {
+      const raw = { ...base, ...row.raw };
+      assert.equal(
+        chooseMethod(row.method, parseConfig(raw), raw.targetEnvironment, row.subscriptions),
+        row.expected,
       );
     });
   }

@@ -96,6 +96,26 @@ export function parseRegistry(inputName: string, text: string, environment: stri
   return value;
 }
 
+/**
+ * `auto` imports server-side when ARM can: both registries are ACRs (their login servers
+ * carry the cloud's registry domain), in the same cloud, and both connections name a
+ * subscription to find them in. Otherwise, and for `copy`, the agent copies.
+ */
+export function chooseMethod(
+  method: Method,
+  config: Pick<PromoteConfig, 'request' | 'sameCloud'>,
+  environment: string,
+  subscriptionsKnown: boolean,
+): 'import' | 'copy' {
+  if (method !== 'auto') return method;
+  const suffix = acrSuffixes[environment.toLowerCase()];
+  const isAcr = (registry: string) => suffix !== undefined && registry.endsWith('.' + suffix);
+  const { source, target } = config.request;
+  return config.sameCloud && subscriptionsKnown && isAcr(source.registry) && isAcr(target.registry)
+    ? 'import'
+    : 'copy';
+}
+
 /** Raw inputs, as the entry file reads them. */
 export interface RawInputs {
   readonly sourceRegistry: string;

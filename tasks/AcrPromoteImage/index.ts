@@ -16,7 +16,8 @@ import { RegistryClient } from '../shared/registry/client';
 import { Transport } from '../shared/registry/transport';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
-import { methods, parseConfig } from './config';
+import { chooseMethod, methods, parseConfig } from './config';
+import { ArmRegistries, importServerSide } from './import';
 import { lockPromoted } from './lock';
 import { promote } from './promote';
 import { renderSummary } from './summary';
@@ -42,10 +43,6 @@ void runTask(async () => {
     sourceEnvironment: sourceConnection.cloud.environment,
     targetEnvironment: targetConnection.cloud.environment,
   });
-  // Server-side import through ARM is not available yet: `auto` copies, and asking for
-  // `import` says so rather than silently copying.
-  if (config.method === 'import') throw new TaskError('ImportNotAvailable');
-
   const transport = new Transport({ network, retry: defaultRetryPolicy });
   const sourceCredential = reportingSignIn(
     createCredential(sourceConnection, network),
@@ -71,10 +68,30 @@ void runTask(async () => {
     ]),
   );
 
+  const sourceClient = new RegistryClient(source.registry, transport, sourceAuth);
+  const targetClient = new RegistryClient(target.registry, transport, targetAuth);
+  const method = chooseMethod(
+    config.method,
+    config,
+    targetConnection.cloud.environment,
+    Boolean(sourceConnection.subscriptionId && targetConnection.subscriptionId),
+  );
+
   try {
-    const report = await promote(config.request, {
-      source: new RegistryClient(source.registry, transport, sourceAuth),
-      target: new RegistryClient(target.registry, transport, targetAuth),
+    // Import leaves the referrers behind; the copy that follows brings them, and finds
+    // everything else already in place.
+    const request =
+      method === 'import'
+        ? await importServerSide(config.request, {
+            source: sourceClient,
+            target: targetClient,
+            sourceArm: new ArmRegistries(sourceConnection, sourceCredential, network),
+            targetArm: new ArmRegistries(targetConnection, targetCredential, network),
+          })
+        : config.request;
+    const report = await promote(request, {
+      source: sourceClient,
+      target: targetClient,
       retry: defaultRetryPolicy,
       wait: (ms) => sleep(ms),
       log: (line) => tl.debug(line),
@@ -113,6 +130,7 @@ void runTask(async () => {
       retries: transport.stats.retries,
       durationMs: performance.now() - started,
       locked: config.lockAfterPromotion,
+      imported: method === 'import',
     });
     const file = join(
       tl.getVariable('Agent.TempDirectory') || process.cwd(),

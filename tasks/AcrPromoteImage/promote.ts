@@ -229,18 +229,7 @@ class Promotion {
 
   private async refuseTagConflicts(digest: string): Promise<void> {
     if (this.request.overwriteTags) return;
-    const { repository, tags } = this.request.target;
-    for (const tag of tags) {
-      const existing = await this.deps.target.headManifest(repository, tag);
-      if (existing && existing.digest !== digest) {
-        throw new TaskError('TagExists', [
-          tag,
-          this.request.target.registry + '/' + repository,
-          existing.digest,
-          digest,
-        ]);
-      }
-    }
+    await refuseTagConflicts(this.deps.target, this.request.target, digest);
   }
 
   // HEAD every manifest of the graph, not only the root: a rerun after a kill finds the
@@ -438,4 +427,26 @@ function platformName(descriptor: Descriptor): string | undefined {
   const platform = descriptor.platform;
   if (!platform?.os) return undefined;
   return [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+}
+
+/**
+ * Fails with TagExists, naming both digests, when a target tag already points at another
+ * digest. A tag already at `digest` is fine: that is how a rerun stays a no-op.
+ */
+export async function refuseTagConflicts(
+  target: RegistryClient,
+  location: ImageLocation & { readonly tags: readonly string[] },
+  digest: string,
+): Promise<void> {
+  for (const tag of location.tags) {
+    const existing = await target.headManifest(location.repository, tag);
+    if (existing && existing.digest !== digest) {
+      throw new TaskError('TagExists', [
+        tag,
+        location.registry + '/' + location.repository,
+        existing.digest,
+        digest,
+      ]);
+    }
+  }
 }

@@ -8,6 +8,8 @@ export interface RunFacts {
   readonly retries: number;
   readonly durationMs: number;
   readonly locked: boolean;
+  /** Whether ARM imported the image server-side (the agent then copied only referrers). */
+  readonly imported: boolean;
 }
 
 /** The markdown summary attached to the run: digests, referrers, bytes moved and skipped, requests and time. */
@@ -19,6 +21,7 @@ export function renderSummary(report: PromoteReport, facts: RunFacts): string {
     '',
     `- Digest: \`${report.digest}\` (${report.mediaType})`,
     `- Tags written: ${list(report.tagsWritten)}; already in place: ${list(report.tagsUnchanged)}`,
+    `- Method: ${facts.imported ? 'server-side import (referrers copied by the agent)' : 'copy through the agent'}`,
     ...(facts.locked ? ['- Locked against writes and deletes'] : []),
   ];
   if (report.children.length > 0) {

@@ -5,6 +5,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TestCertificateAuthority } from './certificates';
 import { decodeJwt, hasValidSignature, nowSeconds, signJwt } from './jwt';
 import type { RegistryInstance } from './registry';
+import type { EmulatedRequest, EmulatedResponse, Handler } from './types';
+
+/** The subscription emulated registries live in unless told otherwise. */
+export const defaultSubscriptionId = '3f2b1c0d-0000-4000-8000-00000000acr0';
 
 /**
  * The Azure Container Registry front: what ACR adds on top of a plain OCI registry,
@@ -46,6 +50,8 @@ export interface EmulatedRegistry {
   readonly url: string;
   readonly backend: RegistryInstance;
   readonly referrersApi: boolean;
+  /** Its ARM resource id: `/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>`. */
+  readonly resourceId: string;
   /** Traffic counters since the registry was added or last reset. */
   readonly stats: RegistryStats;
 }
@@ -112,7 +118,7 @@ export interface AcrFront {
   addRegistry(
     name: string,
     backend: RegistryInstance,
-    options?: { referrersApi?: boolean },
+    options?: { referrersApi?: boolean; subscriptionId?: string; resourceGroup?: string },
   ): EmulatedRegistry;
   /** Gives a principal (its Entra object id) a role on a registry. */
   grant(registry: string, principalId: string, role: AcrRole): void;
@@ -131,6 +137,12 @@ export interface AcrFront {
   clearFaults(): void;
   /** Runs before each request is handled (after faults): tests use it to act mid-copy. */
   onRequest(hook: ((request: AcrRequestInfo) => void | Promise<void>) | undefined): void;
+  /**
+   * The ARM side of the registries, for the shared front's `management.*` host: list by
+   * subscription, and importImage as a long-running operation that really copies.
+   * `verifyArmToken` returns the principal of a valid ARM token.
+   */
+  armHandler(verifyArmToken: (token: string) => string | undefined): Handler;
   /** Zeroes every registry's counters and empties the request log. */
   resetStats(): void;
   stop(): Promise<void>;
@@ -763,6 +775,265 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
     req.pipe(upstream);
   }
 
+  // ARM importImage: a server-side copy of the image graph (no referrers: ACR's import drops
+  // them), run in the background and reported through Azure-AsyncOperation polling.
+  const operations = new Map<
+    string,
+    { status: 'InProgress' | 'Succeeded' | 'Failed'; error?: { code: string; message: string } }
+  >();
+
+  function armHandler(verifyArmToken: (token: string) => string | undefined): Handler {
+    return (request: EmulatedRequest): EmulatedResponse | undefined => {
+      const path = request.url.pathname;
+      const list = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries$/i.exec(
+        path,
+      );
+      const importPath =
+        /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)\/importImage$/i.exec(
+          path,
+        );
+      const operation =
+        /^\/providers\/Microsoft\.ContainerRegistry\/importOperations\/([^/]+)\/(status|result)$/i.exec(path);
+      if (!list && !importPath && !operation) return undefined;
+      const principal = verifyArmToken(/^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '');
+      if (!principal) return armError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
+      if (list && request.method === 'GET') {
+        const value = [...registries.values()]
+          .filter(({ registry }) =>
+            registry.resourceId.toLowerCase().startsWith(`/subscriptions/${list[1]!.toLowerCase()}/`),
+          )
+          .map(({ registry }) => ({
+            id: registry.resourceId,
+            name: registry.name,
+            type: 'Microsoft.ContainerRegistry/registries',
+            location: 'westeurope',
+            sku: { name: 'Premium', tier: 'Premium' },
+            properties: { loginServer: registry.loginServer, provisioningState: 'Succeeded' },
+          }));
+        return { status: 200, body: { value } };
+      }
+      if (operation && request.method === 'GET') {
+        const state = operations.get(operation[1]!);
+        if (!state) return armError(404, 'NotFound', 'No such operation.');
+        if (operation[2] === 'status') return { status: 200, body: state };
+        return state.status === 'InProgress'
+          ? { status: 202, headers: { 'retry-after': '0' } }
+          : { status: 200, body: {} };
+      }
+      if (importPath && request.method === 'POST') {
+        const target = [...registries.values()].find(
+          ({ registry }) =>
+            registry.resourceId.toLowerCase() === path.replace(/\/importImage$/i, '').toLowerCase(),
+        );
+        if (!target) return armError(404, 'ResourceNotFound', `The registry ${importPath[3]} was not found.`);
+        const body = JSON.parse(request.body.toString() || '{}') as {
+          source?: { resourceId?: string; registryUri?: string; sourceImage?: string };
+          targetTags?: string[];
+          mode?: string;
+        };
+        const source = [...registries.values()].find(
+          ({ registry }) =>
+            registry.resourceId.toLowerCase() === body.source?.resourceId?.toLowerCase() ||
+            registry.loginServer === body.source?.registryUri,
+        );
+        if (!source || !body.source?.sourceImage) {
+          return armError(
+            400,
+            'InvalidParameter',
+            'source.resourceId or source.registryUri must name a registry.',
+          );
+        }
+        const roles = (state: RegistryState) =>
+          [...(state.roles.get(principal) ?? [])].flatMap((role) => roleActions[role]);
+        if (!roles(target).includes('push') || !roles(source).includes('pull')) {
+          return armError(
+            403,
+            'AuthorizationFailed',
+            `The client '${principal}' may not import into ${target.registry.name}.`,
+          );
+        }
+        const id = randomUUID();
+        operations.set(id, { status: 'InProgress' });
+        const imported = importImage(
+          source,
+          body.source.sourceImage,
+          target,
+          body.targetTags ?? [],
+          body.mode !== 'Force',
+        );
+        imported.then(
+          () => operations.set(id, { status: 'Succeeded' }),
+          (error: Error & { code?: string }) =>
+            operations.set(id, {
+              status: 'Failed',
+              error: { code: error.code ?? 'ImportFailed', message: error.message },
+            }),
+        );
+        const base = `${request.url.origin}/providers/Microsoft.ContainerRegistry/importOperations/${id}`;
+        return {
+          status: 202,
+          headers: {
+            location: `${base}/result`,
+            'azure-asyncoperation': `${base}/status`,
+            'retry-after': '0',
+          },
+        };
+      }
+      return armError(405, 'MethodNotAllowed', `${request.method} is not supported here.`);
+    };
+  }
+
+  async function importImage(
+    source: RegistryState,
+    sourceImage: string,
+    target: RegistryState,
+    targetTags: readonly string[],
+    noForce: boolean,
+  ): Promise<void> {
+    const at = sourceImage.indexOf('@');
+    const colon = sourceImage.lastIndexOf(':');
+    const repository = at >= 0 ? sourceImage.slice(0, at) : sourceImage.slice(0, colon);
+    const reference = at >= 0 ? sourceImage.slice(at + 1) : sourceImage.slice(colon + 1);
+    const tags = targetTags.map((each) => ({
+      repository: each.slice(0, each.lastIndexOf(':')),
+      tag: each.slice(each.lastIndexOf(':') + 1),
+    }));
+    const root = await backendCall(
+      source.registry.backend,
+      'GET',
+      `/v2/${repository}/manifests/${reference}`,
+      {
+        accept: manifestAccept,
+      },
+    );
+    if (root.status !== 200)
+      throw Object.assign(new Error(`${sourceImage} was not found.`), { code: 'NotFound' });
+    const digest = String(root.headers['docker-content-digest']);
+    if (noForce) {
+      for (const { repository: targetRepository, tag } of tags) {
+        const existing = await headManifest(target, targetRepository, tag);
+        if (existing && existing.digest !== digest) {
+          throw Object.assign(new Error(`The tag ${targetRepository}:${tag} already exists.`), {
+            code: 'Conflict',
+          });
+        }
+      }
+    }
+    for (const { repository: targetRepository } of tags) {
+      await copyManifest(source, repository, digest, target, targetRepository);
+    }
+    for (const { repository: targetRepository, tag } of tags) {
+      const put = await backendCall(
+        target.registry.backend,
+        'PUT',
+        `/v2/${targetRepository}/manifests/${tag}`,
+        {
+          'content-type': String(root.headers['content-type']),
+        },
+        root.body,
+      );
+      if (put.status !== 201)
+        throw Object.assign(new Error(`tagging ${tag} failed: ${put.status}`), { code: 'ImportFailed' });
+    }
+  }
+
+  // Children before their index, blobs before their manifest, like any careful client.
+  async function copyManifest(
+    source: RegistryState,
+    sourceRepository: string,
+    digest: string,
+    target: RegistryState,
+    targetRepository: string,
+  ): Promise<void> {
+    const manifest = await backendCall(
+      source.registry.backend,
+      'GET',
+      `/v2/${sourceRepository}/manifests/${digest}`,
+      {
+        accept: manifestAccept,
+      },
+    );
+    const body = JSON.parse(manifest.body.toString()) as {
+      manifests?: { digest: string }[];
+      config?: { digest: string };
+      layers?: { digest: string }[];
+    };
+    for (const child of body.manifests ?? [])
+      await copyManifest(source, sourceRepository, child.digest, target, targetRepository);
+    for (const blobDigest of [
+      ...(body.config ? [body.config.digest] : []),
+      ...(body.layers ?? []).map((l) => l.digest),
+    ]) {
+      const present = await backendCall(
+        target.registry.backend,
+        'HEAD',
+        `/v2/${targetRepository}/blobs/${blobDigest}`,
+      );
+      if (present.status === 200) continue;
+      const content = await backendCall(
+        source.registry.backend,
+        'GET',
+        `/v2/${sourceRepository}/blobs/${blobDigest}`,
+      );
+      const started = await backendCall(
+        target.registry.backend,
+        'POST',
+        `/v2/${targetRepository}/blobs/uploads/`,
+      );
+      const location = new URL(String(started.headers.location), target.registry.backend.url);
+      location.searchParams.set('digest', blobDigest);
+      await backendCall(
+        target.registry.backend,
+        'PUT',
+        location.pathname + location.search,
+        {
+          'content-type': 'application/octet-stream',
+        },
+        content.body,
+      );
+    }
+    await backendCall(
+      target.registry.backend,
+      'PUT',
+      `/v2/${targetRepository}/manifests/${digest}`,
+      {
+        'content-type': String(manifest.headers['content-type']),
+      },
+      manifest.body,
+    );
+  }
+
+  // The emulator's own copy reads whole blobs: test images are small, and this path is
+  // the emulated service, not the task.
+  function backendCall(
+    backend: RegistryInstance,
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: Buffer,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const upstream = https.request(
+        backend.url + path,
+        {
+          method,
+          agent: backendAgent,
+          headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () =>
+            resolve({ status: answer.statusCode ?? 0, headers: answer.headers, body: Buffer.concat(chunks) }),
+          );
+          answer.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+
   return {
     port,
     requests,
@@ -774,6 +1045,10 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
         url: `https://${loginServer}`,
         backend,
         referrersApi: registryOptions.referrersApi ?? true,
+        resourceId:
+          `/subscriptions/${registryOptions.subscriptionId ?? defaultSubscriptionId}` +
+          `/resourceGroups/${registryOptions.resourceGroup ?? 'registries'}` +
+          `/providers/Microsoft.ContainerRegistry/registries/${name}`,
         stats: { requests: 0, blobBytesServed: 0, blobBytesReceived: 0, manifestPuts: 0 },
       };
       registries.set(name, { registry, roles: new Map(), attributes: new Map(), referrers: new Map() });
@@ -810,6 +1085,7 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
     onRequest(next) {
       hook = next;
     },
+    armHandler,
     resetStats() {
       requests.length = 0;
       for (const { registry } of registries.values()) {
@@ -837,6 +1113,10 @@ function subjectOf(body: Buffer): { digest: string } | undefined {
   } catch {
     return undefined;
   }
+}
+
+function armError(status: number, code: string, message: string): EmulatedResponse {
+  return { status, body: { error: { code, message } } };
 }
 
 function hostOf(loginServer: string): string {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { startAcrFront, type AcrFront, type EmulatedRegistry } from '../emulators/acr';
+import { defaultSubscriptionId, startAcrFront, type AcrFront, type EmulatedRegistry } from '../emulators/acr';
 import { startEmulatedCloud, type EmulatedCloud } from '../emulators/cloud';
 import { startRegistry, type RegistryInstance } from '../emulators/registry';
 import type { Manifest } from './content';
@@ -21,6 +21,8 @@ export interface PromoteWorld {
   readonly app: { readonly clientId: string; readonly secret: string; readonly objectId: string };
   /** The Entra audience the registries accept (the emulated cloud's ARM URL). */
   readonly registryAudience: string;
+  /** The subscription the registries live in, as ARM lists them. */
+  readonly subscriptionId: string;
   /** Adds another registry behind the front. */
   addRegistry(name: string, options?: { referrersApi?: boolean }): Promise<EmulatedRegistry>;
   /** Pushes content (and tags) through the front with an all-scopes token. */
@@ -62,6 +64,12 @@ export async function startPromoteWorld(
   const prod = await addRegistry('prod', { referrersApi: false });
   front.grant('nonprod', app.objectId, 'AcrPull');
   front.grant('prod', app.objectId, 'AcrPush');
+  // ARM for importImage, on the shared front's management host.
+  const armAudience = 'https://management.azure.test';
+  cloud.azure.register(
+    'management.azure.test',
+    front.armHandler((token) => cloud.entra.verifyAccessToken(token, armAudience)?.objectId),
+  );
 
   return {
     cloud,
@@ -71,6 +79,7 @@ export async function startPromoteWorld(
     tenantId,
     app,
     registryAudience,
+    subscriptionId: defaultSubscriptionId,
     addRegistry,
     async seed(registry, repository, manifest, tags = []) {
       const target: SeedTarget = {
