@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import type { AzureRmConnection } from '../tasks/shared/azure-connection';
 import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud, scopeFor } from '../tasks/shared/cloud';
-import type { RetryPolicy } from '../tasks/shared/network';
+import type { NetworkSettings, RetryPolicy } from '../tasks/shared/network';
 import { AcrCredentials } from '../tasks/shared/registry/acr-auth';
 import { RegistryClient } from '../tasks/shared/registry/client';
 import { Transport } from '../tasks/shared/registry/transport';
@@ -81,8 +83,8 @@ describe('AcrPromoteImage: promote against real registries', function () {
     request: Partial<PromoteRequest> & Pick<PromoteRequest, 'source' | 'target'>,
     target: EmulatedRegistry = world.prod,
     source: EmulatedRegistry = world.nonprod,
+    network: NetworkSettings = { extraCaPem: world.cloud.azure.ca.caPem },
   ): Promise<PromoteReport> {
-    const network = { extraCaPem: world.cloud.azure.ca.caPem };
     const wait = (ms: number) => {
       waits.push(ms);
       return Promise.resolve();
@@ -458,6 +460,35 @@ describe('AcrPromoteImage: promote against real registries', function () {
     });
   }
 
+  it('goes through the agent proxy with CONNECT, and around it for hosts on the bypass list', async () => {
+    const image = singleArchImage();
+    await world.seed(world.nonprod, 'proxied/app', image, ['1']);
+    const proxy = await startConnectProxy();
+    try {
+      const network = (bypass: RegExp[]): NetworkSettings => ({
+        extraCaPem: world.cloud.azure.ca.caPem,
+        proxy: { url: proxy.url, bypass },
+      });
+      const request = {
+        source: { registry: world.nonprod.loginServer, repository: 'proxied/app', tag: '1' },
+        target: { registry: world.prod.loginServer, repository: 'proxied/app', tags: ['1'] },
+      };
+      await run(request, world.prod, world.nonprod, network([]));
+      const tunnelled = new Set(proxy.tunnels.map((target) => target.split('.')[0]));
+      assert.ok(tunnelled.has('nonprod') && tunnelled.has('prod'), [...tunnelled].join(', '));
+      proxy.tunnels.length = 0;
+      await run(request, world.prod, world.nonprod, network([/azurecr\.azure\.test/i]));
+      assert.deepEqual(
+        proxy.tunnels.filter((target) => target.includes('azurecr')),
+        [],
+        'bypassed hosts are reached directly',
+      );
+      expectAt(world.prod, 'proxied/app', image, ['1']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('reports a registry that does not exist', async () => {
     const ghost = {
       ...world.prod,
@@ -507,3 +538,40 @@ describe('AcrPromoteImage: promote against real registries', function () {
     );
   }
 });
+
+/** A minimal HTTP CONNECT proxy on loopback that records the targets it tunnels to. */
+async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
+  const tunnels: string[] = [];
+  const server: Server = createServer((_req, res) => res.writeHead(405).end());
+  // Tunnels leave the HTTP server's bookkeeping once upgraded: tracked here so close() can end them.
+  const sockets = new Set<{ destroy(): void }>();
+  server.on('connect', (req, client, head) => {
+    sockets.add(client);
+    const target = String(req.url);
+    tunnels.push(target);
+
+    const [host, port] = [
+      target.slice(0, target.lastIndexOf(':')),
+      Number(target.slice(target.lastIndexOf(':') + 1)),
+    ];
+    const upstream = connect(port, host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tunnels,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -230,7 +230,8 @@ class TunnellingAgent extends https.Agent {
   ): Duplex | null | undefined {
     const target = `${options.host}:${options.port}`;
     const proxy = proxyFor(this.network, `https://${target}/`);
-    if (!proxy || !callback) return tls.connect(options as tls.ConnectionOptions);
+    // Off the proxy (bypassed): https.Agent's own connection, which knows its options.
+    if (!proxy || !callback) return super.createConnection(options, callback);
     const proxyUrl = new URL(proxy.url);
     const credentials =
       proxy.username !== undefined
