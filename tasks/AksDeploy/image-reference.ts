@@ -1,0 +1,85 @@
+import { TaskError } from '../shared/task-error';
+
+/**
+ * A container image reference split the way the container runtime reads it
+ * (distribution/reference): the first path component is a registry only when it holds a
+ * `.` or a `:` or is `localhost`, so `registry:5000/app:1.0` has a port, not a tag.
+ * Docker Hub names are normalised (`nginx` is `docker.io/library/nginx`) so that any
+ * spelling of the same repository matches.
+ */
+export interface ImageReference {
+  /** Lower-case registry host, with its port when given; `docker.io` when none is. */
+  readonly registry: string;
+  /** The repository path inside the registry, e.g. `orders/api` or `library/nginx`. */
+  readonly path: string;
+  readonly tag?: string;
+  /** `sha256:<hex>` and the like. */
+  readonly digest?: string;
+  /** The text as written. */
+  readonly text: string;
+}
+
+const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+const digestPattern = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+const hostPattern =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/;
+
+/** Parses a reference; undefined when it is not one. */
+export function parseImageReference(text: string): ImageReference | undefined {
+  let rest = text.trim();
+  if (rest === '' || /\s/.test(rest)) return undefined;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!digestPattern.test(digest)) return undefined;
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.indexOf(':', lastSlash + 1);
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!tagPattern.test(tag)) return undefined;
+  }
+  const components = rest.split('/');
+  const first = components[0]!;
+  const hasRegistry =
+    components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  let registry = hasRegistry ? first.toLowerCase() : 'docker.io';
+  const pathParts = hasRegistry ? components.slice(1) : components;
+  if (hasRegistry && !hostPattern.test(first)) return undefined;
+  if (pathParts.length === 0 || !pathParts.every((part) => pathComponent.test(part))) return undefined;
+  if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = 'docker.io';
+  const path =
+    registry === 'docker.io' && pathParts.length === 1 ? `library/${pathParts[0]}` : pathParts.join('/');
+  return { registry, path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), text: text.trim() };
+}
+
+/** The registry and path that identify a repository, for matching. */
+export function repositoryOf(reference: ImageReference): string {
+  return `${reference.registry}/${reference.path}`;
+}
+
+/**
+ * Parses the `images` input: one pinned reference per line, each with a tag or a digest
+ * (a bare repository would pin nothing). Two lines for one repository are ambiguous.
+ */
+export function parseImageLines(lines: readonly string[]): ImageReference[] {
+  const byRepository = new Map<string, ImageReference>();
+  lines.forEach((line, index) => {
+    const reference = parseImageReference(line);
+    if (!reference || (!reference.tag && !reference.digest)) {
+      throw new TaskError('ImageLineInvalid', [index + 1, line]);
+    }
+    const repository = repositoryOf(reference);
+    const earlier = byRepository.get(repository);
+    if (earlier && earlier.text !== reference.text) {
+      throw new TaskError('ImageLineDuplicate', [index + 1, repository, earlier.text, reference.text]);
+    }
+    byRepository.set(repository, reference);
+  });
+  return [...byRepository.values()];
+}

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import type { KubeObject } from '../shared/kubernetes/object';
+import { parseImageLines } from './image-reference';
+import { addImagePullSecrets, pinImages } from './pin-images';
+import { podSpecOf } from './workloads';
+
+const digest = `sha256:${'b'.repeat(64)}`;
+
+function podSpec(images: string[], initImages: string[] = []) {
+  return {
+    initContainers: initImages.map((image, i) => ({ name: `init${i}`, image })),
+    containers: images.map((image, i) => ({ name: `c${i}`, image })),
+  };
+}
+
+function workload(apiVersion: string, kind: string, spec: ReturnType<typeof podSpec>): KubeObject {
+  const metadata = { name: kind.toLowerCase(), namespace: 'orders' };
+  if (kind === 'Pod') return { apiVersion, kind, metadata, spec };
+  if (kind === 'CronJob') {
+    return { apiVersion, kind, metadata, spec: { jobTemplate: { spec: { template: { spec } } } } };
+  }
+  return { apiVersion, kind, metadata, spec: { template: { spec } } };
+}
+
+const kinds: [string, string][] = [
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['apps/v1', 'DaemonSet'],
+  ['apps/v1', 'ReplicaSet'],
+  ['batch/v1', 'Job'],
+  ['batch/v1', 'CronJob'],
+  ['v1', 'Pod'],
+];
+
+function imagesOf(object: KubeObject): string[] {
+  const spec = podSpecOf(object) as ReturnType<typeof podSpec>;
+  return [...spec.initContainers, ...spec.containers].map((c) => c.image);
+}
+
+describe('image pinning', () => {
+  it('replaces container and init container images of the same repository in every workload kind', () => {
+    const pinned = parseImageLines([`myregistry:5000/team/api@${digest}`, 'contoso.azurecr.io/web:2.0']);
+    for (const [apiVersion, kind] of kinds) {
+      const original = workload(
+        apiVersion,
+        kind,
+        podSpec(
+          ['myregistry:5000/team/api:1.0', 'contoso.azurecr.io/web', 'myregistry:5000/team/api-sidecar:1'],
+          ['myregistry:5000/team/api'],
+        ),
+      );
+      const { objects, replacements } = pinImages([original], pinned);
+      assert.deepEqual(
+        imagesOf(objects[0]!),
+        [
+          `myregistry:5000/team/api@${digest}`,
+          `myregistry:5000/team/api@${digest}`,
+          'contoso.azurecr.io/web:2.0',
+          'myregistry:5000/team/api-sidecar:1',
+        ],
+        kind,
+      );
+      assert.equal(replacements.length, 3, kind);
+      assert.equal(imagesOf(original)[1], 'myregistry:5000/team/api:1.0', `${kind}: the input was changed`);
+    }
+  });
+
+  it('matches repositories exactly, port and path included', () => {
+    // [image in the manifest, pinned line, replaced?]
+    const table: [string, string, boolean][] = [
+      ['myregistry:5000/app:1', 'myregistry:5000/app:2', true],
+      ['myregistry/app:1', 'myregistry:5000/app:2', false],
+      ['myregistry:5000/app:1', 'myregistry:5001/app:2', false],
+      ['myregistry:5000/app', `myregistry:5000/app@${digest}`, true],
+      [`myregistry:5000/app@${digest}`, 'myregistry:5000/app:3', true],
+      ['nginx:1.25', 'docker.io/library/nginx:1.27', true],
+      ['library/nginx', 'nginx:1.27', true],
+      ['contoso.azurecr.io/a/b/app:1', 'contoso.azurecr.io/b/app:2', false],
+      ['contoso.azurecr.io/app:1', 'contoso.azurecr.io/app-two:2', false],
+      ['Contoso.AzureCR.io/app:1', 'contoso.azurecr.io/app:2', true],
+    ];
+    for (const [image, line, replaced] of table) {
+      const { objects } = pinImages(
+        [workload('apps/v1', 'Deployment', podSpec([image]))],
+        parseImageLines([line]),
+      );
+      assert.equal(imagesOf(objects[0]!)[0], replaced ? line : image, `${image} with ${line}`);
+    }
+  });
+
+  it('leaves objects without pods alone', () => {
+    const configMap: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { image: 'x:1' },
+    };
+    const { objects, replacements } = pinImages([configMap], parseImageLines(['x:2']));
+    assert.equal(objects[0], configMap);
+    assert.deepEqual(replacements, []);
+  });
+
+  it('adds image pull secrets once', () => {
+    const deployment = workload('apps/v1', 'Deployment', podSpec(['a:1']));
+    (podSpecOf(deployment) as Record<string, unknown>).imagePullSecrets = [{ name: 'acr-pull' }];
+    const [result] = addImagePullSecrets([deployment], ['acr-pull', 'other']);
+    assert.deepEqual(podSpecOf(result!)!.imagePullSecrets, [{ name: 'acr-pull' }, { name: 'other' }]);
+  });
+});
