@@ -7,7 +7,6 @@ import type { TokenCredential } from '@azure/core-auth';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import { readAzureRmConnection, type AzureRmConnection } from '../shared/azure-connection';
-import { createCredential, diagnoseSignInFailure } from '../shared/azure-credential';
 import { scopeFor } from '../shared/cloud';
 import { boolean, lines, oneOf, optionalString, requiredString } from '../shared/inputs';
 import { defaultRetryPolicy, type NetworkSettings } from '../shared/network';
@@ -17,8 +16,6 @@ import { Transport } from '../shared/registry/transport';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
 import { chooseMethod, methods, parseConfig } from './config';
-import { ArmRegistries, importServerSide } from './import';
-import { lockPromoted } from './lock';
 import { promote } from './promote';
 import { renderSummary } from './summary';
 
@@ -44,15 +41,9 @@ void runTask(async () => {
     targetEnvironment: targetConnection.cloud.environment,
   });
   const transport = new Transport({ network, retry: defaultRetryPolicy });
-  const sourceCredential = reportingSignIn(
-    createCredential(sourceConnection, network),
-    sourceConnection,
-    network,
-  );
+  const sourceCredential = signIn(sourceConnection, network);
   const targetCredential =
-    targetConnection === sourceConnection
-      ? sourceCredential
-      : reportingSignIn(createCredential(targetConnection, network), targetConnection, network);
+    targetConnection === sourceConnection ? sourceCredential : signIn(targetConnection, network);
   const registryCredentials = (connection: AzureRmConnection, credential: TokenCredential) =>
     new AcrCredentials(transport, credential, scopeFor(connection.cloud.containerRegistryAudience));
   const sourceAuth = registryCredentials(sourceConnection, sourceCredential);
@@ -80,15 +71,17 @@ void runTask(async () => {
   try {
     // Import leaves the referrers behind; the copy that follows brings them, and finds
     // everything else already in place.
-    const request =
-      method === 'import'
-        ? await importServerSide(config.request, {
-            source: sourceClient,
-            target: targetClient,
-            sourceArm: new ArmRegistries(sourceConnection, sourceCredential, network),
-            targetArm: new ArmRegistries(targetConnection, targetCredential, network),
-          })
-        : config.request;
+    // The ARM and ACR SDKs load only when asked for: most runs copy and do not lock,
+    // and the task starts faster without them.
+    const arm = method === 'import' ? await import('./import') : undefined;
+    const request = arm
+      ? await arm.importServerSide(config.request, {
+          source: sourceClient,
+          target: targetClient,
+          sourceArm: new arm.ArmRegistries(sourceConnection, sourceCredential, network),
+          targetArm: new arm.ArmRegistries(targetConnection, targetCredential, network),
+        })
+      : config.request;
     const report = await promote(request, {
       source: sourceClient,
       target: targetClient,
@@ -98,6 +91,7 @@ void runTask(async () => {
     });
     const imageReference = target.registry + '/' + target.repository + '@' + report.digest;
     if (config.lockAfterPromotion) {
+      const { lockPromoted } = await import('./lock');
       await lockPromoted(
         {
           registry: target.registry,
@@ -144,19 +138,24 @@ void runTask(async () => {
   }
 });
 
-// A sign-in failure inside a registry call becomes the shared sign-in message that names
-// the connection and the fix, instead of a bare identity-library error.
-function reportingSignIn(
-  credential: TokenCredential,
-  connection: AzureRmConnection,
-  network: NetworkSettings,
-): TokenCredential {
+// The credential for a connection, loaded on first use: @azure/identity is the largest part
+// of the bundle, and a registry that lets the agent in without a token never needs it.
+// A sign-in failure becomes the shared sign-in message that names the connection and the
+// fix, instead of a bare identity-library error.
+function signIn(connection: AzureRmConnection, network: NetworkSettings): TokenCredential {
+  let identity:
+    Promise<{ credential: TokenCredential; module: typeof import('../shared/azure-credential') }> | undefined;
   return {
     getToken: async (scopes, options) => {
+      identity ??= import('../shared/azure-credential').then((module) => ({
+        credential: module.createCredential(connection, network),
+        module,
+      }));
+      const { credential, module } = await identity;
       try {
         return await credential.getToken(scopes, options);
       } catch (error) {
-        throw await diagnoseSignInFailure(error, connection, network);
+        throw await module.diagnoseSignInFailure(error, connection, network);
       }
     },
   };
