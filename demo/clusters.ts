@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './package';
+
+/**
+ * The staging and production AKS clusters the AksDeploy steps deploy to. They need three
+ * things that land separately: the AksDeploy task in the vsix, the emulated Kubernetes API
+ * server (test/emulators/kubernetes/) and the ARM AKS endpoints (test/emulators/aks.ts).
+ * Until all three are there, and the demo drives them, the AksDeploy steps do not run and
+ * the demo says why: a deploy is never pretended.
+ */
+export interface ClusterSupport {
+  readonly available: boolean;
+  /** Why the AksDeploy steps cannot run yet; empty when they can. */
+  readonly reason: string;
+}
+
+/** The parts the AksDeploy steps need, and how the demo names each when it is missing. */
+const requiredParts: readonly { readonly path: string; readonly what: string }[] = [
+  {
+    path: 'test/emulators/kubernetes',
+    what: 'the emulated Kubernetes API server (test/emulators/kubernetes/)',
+  },
+  { path: 'test/emulators/aks.ts', what: 'the emulated ARM AKS endpoints (test/emulators/aks.ts)' },
+];
+
+/** Whether the AksDeploy steps can run, given the tasks the vsix holds. */
+export function clusterSupport(tasks: ReadonlyMap<string, string>): ClusterSupport {
+  const missing = [
+    ...(tasks.has('AksDeploy') ? [] : ['the AksDeploy task in the vsix']),
+    ...requiredParts.filter((part) => !existsSync(join(repoRoot, part.path))).map((part) => part.what),
+  ];
+  if (missing.length > 0) {
+    return {
+      available: false,
+      reason: `AksDeploy@1 is not available yet: missing ${missing.join(' and ')}.`,
+    };
+  }
+  return {
+    available: false,
+    reason:
+      'AksDeploy@1 is not available yet: its emulated clusters exist, but the demo does not drive them yet.',
+  };
+}

@@ -1,0 +1,237 @@
+import { runTask, type TaskRun } from '../test/harness/agent';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterSupport } from './clusters';
+import { appVersion, connections, workspaceId, type DemoEnvironment } from './environment';
+import type { PipelineLog } from './log';
+import { stages, type StepRecord, type StepStatus } from './pipeline';
+import type { SampleImage } from './sample-image';
+
+/** What the CD flow's steps run with. */
+export interface FlowContext {
+  readonly env: DemoEnvironment;
+  /** Task folders unpacked from the vsix, by task name. */
+  readonly tasks: ReadonlyMap<string, string>;
+  readonly image: SampleImage;
+  readonly clusters: ClusterSupport;
+  readonly log: PipelineLog;
+  /** System.PipelineStartTime: the gate's health query looks at requests since then. */
+  readonly pipelineStartedAt: Date;
+}
+
+/** What later steps take from earlier ones, as pipeline variables carry it. */
+interface FlowState {
+  /** Secret variables KeyVaultSecrets set (real values: only ever handed to later tasks). */
+  secretVariables: Record<string, string>;
+}
+
+type StepOutcome = Pick<StepRecord, 'status' | 'logLines' | 'message' | 'summaries' | 'outputs' | 'notes'>;
+
+interface StepDefinition {
+  readonly stage: string;
+  readonly name: string;
+  readonly task: string;
+  readonly run: (context: FlowContext, state: FlowState) => Promise<StepOutcome>;
+}
+
+/** The acceptance checks the gate runs against the staging app. */
+export const acceptanceChecks = `defaults:
+  timeoutMs: 5000
+checks:
+  - name: health
+    path: /healthz
+    assertions:
+      - jsonPath: $.status
+        equals: ok
+      - jsonPath: $.version
+        equals: "${appVersion}"
+  - name: orders
+    path: /api/orders
+    repeat: 10
+    p95LatencyMs: 2000
+    assertions:
+      - jsonPath: $.orders[0].item
+        exists: true
+  - name: the API token from Key Vault reaches the app
+    path: /echo
+    headers:
+      Authorization: Bearer $(API_TOKEN)
+    assertions:
+      - jsonPath: $.headers.authorization
+        matches: ^Bearer
+`;
+
+/** The CD flow's steps, in the order the templates lay them out. */
+export const cdSteps: readonly StepDefinition[] = [
+  {
+    stage: stages.staging,
+    name: "Load the sample app's secrets",
+    task: 'KeyVaultSecrets@1',
+    run: async (context, state) => {
+      const run = await harnessStep(context, 'KeyVaultSecrets', {
+        inputs: {
+          azureSubscription: connections.nonprod,
+          keyVaultName: 'sample-app-kv',
+          secrets: 'api-token => API_TOKEN\ndb-password => DB_PASSWORD',
+        },
+      });
+      state.secretVariables = run.secretVariables;
+      const names = Object.keys(run.secretVariables);
+      const masked = names.map((name) => `${name} = ***`).join(', ');
+      return {
+        ...run.outcome,
+        notes: names.length > 0 ? [`secret variables for later steps: ${masked}`] : [],
+      };
+    },
+  },
+  aksDeployStep(stages.staging, 'Deploy to staging AKS'),
+  {
+    stage: stages.staging,
+    name: 'Acceptance gate on staging',
+    task: 'AcceptanceGate@1',
+    run: async (context, state) =>
+      (
+        await harnessStep(context, 'AcceptanceGate', {
+          inputs: {
+            baseUrl: context.env.staging.url,
+            checks: 'acceptance-checks.yaml',
+            waitUntilReady: '/ready',
+            readinessTimeoutSeconds: '30',
+            minPassRate: '100',
+            azureSubscription: connections.nonprod,
+            logAnalyticsWorkspaceId: workspaceId,
+            logAnalyticsEndpoint: context.env.world.cloud.azure.url('loganalytics.azure.test', ''),
+          },
+          secretVariables: state.secretVariables,
+          variables: { 'System.PipelineStartTime': context.pipelineStartedAt.toISOString() },
+          prepare: (dirs) => writeFileSync(join(dirs.sources, 'acceptance-checks.yaml'), acceptanceChecks),
+        })
+      ).outcome,
+  },
+  {
+    stage: stages.approval,
+    name: 'Manual validation',
+    task: 'ManualValidation@1 (agentless)',
+    run: async () => ({
+      status: 'AutoApproved',
+      logLines: [
+        'In a real pipeline a person approves the release here, after looking at staging.',
+        'The demo approves it itself, without waiting.',
+      ],
+      message: '',
+      summaries: [],
+      outputs: {},
+      notes: [],
+    }),
+  },
+  {
+    stage: stages.production,
+    name: 'Promote the image to the production registry',
+    task: 'AcrPromoteImage@1',
+    run: async (context) =>
+      (
+        await harnessStep(context, 'AcrPromoteImage', {
+          inputs: {
+            sourceConnection: connections.nonprod,
+            sourceRegistry: context.env.world.nonprod.loginServer,
+            // By digest: production gets exactly what staging tested.
+            sourceImage: `${context.image.repository}@${context.image.index.digest}`,
+            targetConnection: connections.prod,
+            targetRegistry: context.env.world.prod.loginServer,
+            targetTags: context.image.tag,
+          },
+        })
+      ).outcome,
+  },
+  aksDeployStep(stages.production, 'Deploy to production AKS'),
+];
+
+/**
+ * Runs the steps in order and prints each as it ends. After a failure the rest are
+ * skipped, as a pipeline skips the steps and stages that depend on a failed one.
+ */
+export async function runCdFlow(context: FlowContext): Promise<StepRecord[]> {
+  const records: StepRecord[] = [];
+  const state: FlowState = { secretVariables: {} };
+  let stage = '';
+  for (const step of cdSteps) {
+    if (step.stage !== stage) {
+      stage = step.stage;
+      context.log.stage(stage);
+    }
+    context.log.stepStarted(step);
+    const started = Date.now();
+    const stopped = records.some((record) => record.status === 'Failed');
+    const outcome: StepOutcome = stopped
+      ? notRun('Skipped', 'an earlier step failed, so the pipeline stops here')
+      : await step.run(context, state).catch((error: Error) => notRun('Failed', error.message));
+    const record: StepRecord = {
+      stage: step.stage,
+      name: step.name,
+      task: step.task,
+      ...outcome,
+      durationMs: Date.now() - started,
+    };
+    records.push(record);
+    context.log.stepFinished(record);
+  }
+  return records;
+}
+
+function aksDeployStep(stage: string, name: string): StepDefinition {
+  return {
+    stage,
+    name,
+    task: 'AksDeploy@1',
+    run: async (context) => notRun('NotAvailable', context.clusters.reason),
+  };
+}
+
+function notRun(status: StepStatus, message: string): StepOutcome {
+  return { status, logLines: [], message, summaries: [], outputs: {}, notes: [] };
+}
+
+/** Runs one packaged task through the agent harness, as the agent would run the step. */
+async function harnessStep(
+  context: FlowContext,
+  taskName: string,
+  run: Omit<TaskRun, 'task'>,
+): Promise<{ outcome: StepOutcome; secretVariables: Record<string, string> }> {
+  const folder = context.tasks.get(taskName);
+  if (!folder) throw new Error(`The vsix holds no ${taskName} task.`);
+  const result = await runTask({
+    task: folder,
+    node: 'node20',
+    endpoints: context.env.endpoints,
+    env: context.env.taskEnv,
+    // The harness's leak check fails the step if any of these reaches a log or a file.
+    secrets: context.env.secretValues,
+    timeoutMs: 40_000,
+    ...run,
+  });
+  const status: StepStatus =
+    result.agentResult === 'Succeeded' || result.agentResult === 'SucceededWithIssues'
+      ? result.agentResult
+      : 'Failed';
+  const variables = [...result.variables.values()];
+  return {
+    outcome: {
+      status,
+      logLines: [...result.logLines],
+      message: result.result?.message ?? (result.timedOut ? 'timed out' : ''),
+      summaries: result.summaries.map((summary) => ({
+        name: summary.name,
+        content: summary.content ?? '',
+      })),
+      outputs: Object.fromEntries(
+        [...result.outputVariables.values()]
+          .filter((variable) => !variable.secret)
+          .map((variable) => [variable.name, variable.value]),
+      ),
+      notes: [],
+    },
+    secretVariables: Object.fromEntries(
+      variables.filter((variable) => variable.secret).map((variable) => [variable.name, variable.value]),
+    ),
+  };
+}
