@@ -24,10 +24,10 @@ const requiredParts: readonly { readonly path: string; readonly what: string }[]
   { path: 'test/emulators/aks.ts', what: 'the emulated ARM AKS endpoints (test/emulators/aks.ts)' },
 ];
 
-/** Whether the AksDeploy steps can run, given the tasks the vsix holds. */
-export function clusterSupport(tasks: ReadonlyMap<string, string>): ClusterSupport {
+/** Whether the AksDeploy steps can run, given whether the vsix holds AksDeploy. */
+export function clusterSupport(hasAksDeployTask: boolean): ClusterSupport {
   const missing = [
-    ...(tasks.has('AksDeploy') ? [] : ['the AksDeploy task in the vsix']),
+    ...(hasAksDeployTask ? [] : ['the AksDeploy task in the vsix']),
     ...requiredParts.filter((part) => !existsSync(join(repoRoot, part.path))).map((part) => part.what),
   ];
   if (missing.length > 0) {

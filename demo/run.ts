@@ -3,7 +3,8 @@
 // nothing this process opens can leave the machine.
 import '../test/support/loopback-dns.cjs';
 import './loopback-only.cjs';
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { clusterSupport } from './clusters';
 import { startDemoEnvironment, type DemoEnvironment } from './environment';
 import { runCdFlow } from './flow';
@@ -59,11 +60,17 @@ async function main(): Promise<number> {
   if (options.breakage) log.say(`Breaking on purpose: --break ${options.breakage}`);
   log.say('');
   try {
+    // Known before packaging: say so at once rather than after the build.
+    const expected = clusterSupport(existsSync(join(repoRoot, 'tasks', 'AksDeploy', 'task.json')));
+    if (options.breakage === 'staging' && !expected.available) {
+      console.error(`demo: --break staging needs the AksDeploy steps. ${expected.reason}`);
+      return 2;
+    }
     const extension = await timed('package', () => buildAndUnpack(options.outDir));
     log.phase(`Built and unpacked ${shown(extension.vsix)}`, phases.at(-1)!.durationMs, [
       `tasks: ${[...extension.tasks.keys()].join(', ')} → ${shown(extension.tasksDir)}`,
     ]);
-    const clusters = clusterSupport(extension.tasks);
+    const clusters = clusterSupport(extension.tasks.has('AksDeploy'));
     if (options.breakage === 'staging' && !clusters.available) {
       console.error(`demo: --break staging needs the AksDeploy steps. ${clusters.reason}`);
       return 2;
