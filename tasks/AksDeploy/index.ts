@@ -1,16 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { EOL } from 'node:os';
+import { join, relative } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { readNetworkSettings } from '../shared/agent-environment';
+import { readAzureRmConnection } from '../shared/azure-connection';
+import { createCredential } from '../shared/azure-credential';
+import {
+  KubernetesApiError,
+  KubernetesClient,
+  KubernetesUnreachableError,
+} from '../shared/kubernetes/client';
 import { TaskError } from '../shared/task-error';
 import { runTask } from '../shared/task-shell';
+import { applySetFor } from './apply-set';
+import { traceabilityAnnotations } from './annotations';
+import { Cluster } from './cluster';
 import { readInputs } from './config';
+import { accessThroughArm, accessThroughKubernetesConnection } from './connection';
+import { parseImageLines } from './image-reference';
+import { parseManifestFile, type ManifestObject } from './manifests';
+import { run } from './run';
+import { appliedObjectsOutput, summaryMarkdown } from './summary';
 
 /**
- * AksDeploy@1: reads the inputs once, then applies the manifests and waits on the
- * rollouts. Bad input fails with one line before anything reaches the cluster.
+ * AksDeploy@1: reads the inputs once, reaches the cluster (ARM credentials or a
+ * Kubernetes connection, including the one an environment passes down), then applies,
+ * waits, explains, rolls back and prunes, and publishes the outputs and the summary.
  */
 void runTask(async () => {
   const inputs = readInputs();
-  if (inputs.cluster.type === 'kubernetesServiceConnection' && !inputs.cluster.connectionId) {
-    throw new TaskError('KubernetesConnectionMissing');
+  const images = parseImageLines(inputs.imageLines);
+  const workDir = tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
+  const manifests = readManifests(inputs.manifestPatterns, workDir);
+  const network = readNetworkSettings();
+
+  let access;
+  if (inputs.cluster.type === 'azureResourceManager') {
+    const connection = readAzureRmConnection('azureSubscription');
+    const credential = createCredential(connection, network);
+    const { resourceGroup, clusterName, useClusterAdmin } = inputs.cluster;
+    access = await accessThroughArm(
+      connection,
+      credential,
+      network,
+      resourceGroup,
+      clusterName,
+      useClusterAdmin,
+    );
+  } else {
+    // In a deployment job targeting an environment's Kubernetes resource, Azure Pipelines
+    // fills this input with the resource's service connection, whose data holds its namespace.
+    const id = inputs.cluster.connectionId;
+    if (!id) throw new TaskError('KubernetesConnectionMissing');
+    access = accessThroughKubernetesConnection(id, undefined);
   }
-  tl.setResult(tl.TaskResult.Succeeded, '');
+
+  const client = new KubernetesClient(access, { network });
+  const cluster = new Cluster(client);
+  const started = Date.now();
+  try {
+    const result = await run(
+      {
+        manifests,
+        images,
+        imagePullSecrets: inputs.imagePullSecrets,
+        namespaces: {
+          ...(inputs.namespace ? { input: inputs.namespace } : {}),
+          ...(access.namespace ? { connection: access.namespace } : {}),
+        },
+        rolloutTimeoutSeconds: inputs.rolloutTimeoutSeconds,
+        rollbackOnFailure: inputs.rollbackOnFailure,
+        prune: inputs.prune,
+        dryRun: inputs.dryRun,
+        annotations: traceabilityAnnotations({
+          collectionUri: tl.getVariable('System.CollectionUri'),
+          project: tl.getVariable('System.TeamProject'),
+          definitionName: tl.getVariable('Build.DefinitionName'),
+          definitionId: tl.getVariable('System.DefinitionId'),
+          buildId: tl.getVariable('Build.BuildId'),
+          buildNumber: tl.getVariable('Build.BuildNumber'),
+          jobName: tl.getVariable('Agent.JobName') ?? tl.getVariable('System.JobDisplayName'),
+        }),
+        applySet: (namespace) =>
+          applySetFor(
+            tl.getVariable('System.TeamProjectId') ?? '',
+            tl.getVariable('System.DefinitionId') ?? '',
+            namespace,
+          ),
+      },
+      {
+        cluster,
+        log: (line) => process.stdout.write(line + EOL),
+        warn: (line) => tl.warning(line, tl.IssueSource.TaskInternal),
+        progress: (percent, description) => tl.setProgress(percent, description),
+        now: () => Date.now(),
+      },
+    );
+    tl.setVariable('appliedObjects', appliedObjectsOutput(result.objects), false, true);
+    tl.setVariable('rolloutStatus', result.rolloutStatus, false, true);
+    const file = join(tl.getVariable('Agent.TempDirectory') || process.cwd(), `aks-deploy-${process.pid}.md`);
+    writeFileSync(file, summaryMarkdown(result, inputs.dryRun));
+    tl.uploadSummary(file);
+    tl.debug(
+      `${client.stats.requests} requests, ${client.stats.retries} retries, ${Date.now() - started} ms`,
+    );
+    if (result.failure) throw result.failure;
+    tl.setResult(tl.TaskResult.Succeeded, '');
+  } catch (error) {
+    if (error instanceof KubernetesApiError) throw apiFailure(error);
+    if (error instanceof KubernetesUnreachableError)
+      throw new TaskError('ClusterUnreachable', [error.server, error.operation], error);
+    throw error;
+  } finally {
+    client.close();
+  }
 });
+
+function apiFailure(error: KubernetesApiError): TaskError {
+  if (error.status === 401) return new TaskError('ClusterUnauthorized', [error.operation], error);
+  if (error.status === 403) return new TaskError('ClusterForbidden', [error.operation, error.message], error);
+  return new TaskError('ClusterRequestFailed', [error.operation, error.status, error.message], error);
+}
+
+/** Expands each glob (one per line, `!` to exclude) and reads every file; a pattern that matches nothing is an error. */
+function readManifests(patterns: readonly string[], workDir: string): ManifestObject[] {
+  const files = new Set<string>();
+  for (const pattern of patterns) {
+    if (pattern.startsWith('!')) continue;
+    const matched = tl
+      .findMatch(workDir, [pattern, ...patterns.filter((p) => p.startsWith('!'))])
+      .filter((f) => tl.stats(f).isFile());
+    if (matched.length === 0) throw new TaskError('ManifestsNotFound', [pattern, workDir]);
+    for (const file of matched) files.add(file);
+  }
+  return [...files]
+    .sort()
+    .flatMap((file) => parseManifestFile(relative(workDir, file) || file, readFileSync(file, 'utf8')));
+}

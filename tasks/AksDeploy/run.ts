@@ -1,0 +1,619 @@
+import type { ResourceInfo } from '../shared/kubernetes/discovery';
+import { groupOf, isRecord, objectKey, type KubeObject } from '../shared/kubernetes/object';
+import { TaskError, TaskErrors } from '../shared/task-error';
+import { annotate } from './annotations';
+import {
+  groupKind,
+  groupKindsAnnotation,
+  namespacesAnnotation,
+  parentObject,
+  parseGroupKind,
+  partOfLabel,
+  withMembership,
+  type ApplySet,
+} from './apply-set';
+import { builtIn, Cluster, core, isCrd, type FieldConflict } from './cluster';
+import { crashingContainers, describeFailure } from './diagnosis';
+import type { ImageReference } from './image-reference';
+import type { ManifestObject } from './manifests';
+import { addImagePullSecrets, pinImages } from './pin-images';
+import { namespaceFor, placed, type NamespaceDefaults } from './placement';
+import { rolloutState, type RolloutState } from './rollout-status';
+import { isWaitable } from './workloads';
+
+/** What the task does, decided from its inputs. */
+export interface RunConfig {
+  readonly manifests: readonly ManifestObject[];
+  readonly images: readonly ImageReference[];
+  readonly imagePullSecrets: readonly string[];
+  readonly namespaces: NamespaceDefaults;
+  /** Seconds; 0 applies without waiting. */
+  readonly rolloutTimeoutSeconds: number;
+  readonly rollbackOnFailure: boolean;
+  readonly prune: boolean;
+  readonly dryRun: boolean;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Builds the apply set for the deploy's namespace. */
+  readonly applySet: (namespace: string) => ApplySet;
+}
+
+/** What the run needs from the outside world. */
+export interface RunDeps {
+  readonly cluster: Cluster;
+  readonly log: (line: string) => void;
+  readonly warn: (line: string) => void;
+  readonly progress: (percent: number, description: string) => void;
+  readonly now: () => number;
+}
+
+/** One object applied (or that would be), for the summary and `appliedObjects`. */
+export interface AppliedObject {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly action: 'created' | 'configured' | 'unchanged' | 'pruned';
+}
+
+/** One workload's rollout, for the summary. */
+export interface RolloutResult {
+  readonly workload: string;
+  readonly outcome: 'done' | 'failed' | 'timedOut' | 'rolledBack' | 'notRolledBack';
+  readonly message: string;
+  readonly durationMs: number;
+}
+
+/** The run's outcome; `failure` is set when the task must fail after reporting. */
+export interface RunResult {
+  readonly objects: readonly AppliedObject[];
+  readonly rollouts: readonly RolloutResult[];
+  readonly rolloutStatus: 'Succeeded' | 'Failed' | 'RolledBack' | 'Skipped' | 'DryRun';
+  readonly failure?: TaskError;
+}
+
+interface Planned {
+  readonly source: ManifestObject;
+  readonly info: ResourceInfo;
+  readonly object: KubeObject;
+}
+
+const applyConcurrency = 16;
+
+/** Applies the manifests, waits on the rollouts, explains and rolls back a failure, prunes. */
+export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> {
+  const { cluster } = deps;
+  const pinned = pinImages(
+    addImagePullSecrets(
+      config.manifests.map((m) => m.object),
+      config.imagePullSecrets,
+    ),
+    config.images,
+  );
+  for (const replacement of pinned.replacements) {
+    deps.log(
+      `Image ${replacement.from} -> ${replacement.to} (${replacement.object}, container ${replacement.container})`,
+    );
+  }
+  const sources = config.manifests.map((source, index) => ({ ...source, object: pinned.objects[index]! }));
+
+  // Kinds defined by CRDs in these same manifests can only be resolved once those are applied.
+  const crdKinds = new Set(
+    sources
+      .filter((s) => isCrd(s.object))
+      .map((s) => {
+        const spec = isRecord(s.object.spec) ? s.object.spec : {};
+        const names = isRecord(spec.names) ? spec.names : {};
+        return `${String(spec.group)}/${String(names.kind)}`;
+      }),
+  );
+  const resolved = await Promise.all(
+    sources.map(async (source) => ({ source, info: await cluster.resolve(source.object) })),
+  );
+  const unknown = resolved.filter(
+    (r) => !r.info && !crdKinds.has(`${groupOf(r.source.object)}/${r.source.object.kind}`),
+  );
+  if (unknown.length > 0) {
+    throw new TaskErrors(
+      unknown.map(
+        (r) =>
+          new TaskError('ManifestUnknownKind', [
+            r.source.file,
+            r.source.document,
+            r.source.object.apiVersion,
+            r.source.object.kind,
+          ]),
+      ),
+    );
+  }
+  const primaryNamespace = config.namespaces.input || config.namespaces.connection || 'default';
+  const set = config.applySet(primaryNamespace);
+  const prepare = (source: ManifestObject, info: ResourceInfo): Planned => {
+    const namespace = namespaceFor(source.object, info.namespaced, config.namespaces);
+    const object = withMembership(annotate(placed(source.object, namespace), { ...config.annotations }), set);
+    return { source, info, object };
+  };
+
+  const applied: AppliedObject[] = [];
+  const live = new Map<string, KubeObject>();
+  const before = new Map<string, KubeObject | undefined>();
+  const conflicts: TaskError[] = [];
+  const applyAll = async (planned: readonly Planned[]): Promise<void> => {
+    await forEachLimited(planned, applyConcurrency, async (plan) => {
+      const { object, info } = plan;
+      const previous = await cluster.get(info, object.metadata.namespace, object.metadata.name ?? '');
+      before.set(objectKey(object), previous);
+      const result = await cluster.apply(info, object, previous, config.dryRun);
+      if (result.kind === 'conflict') {
+        conflicts.push(...result.conflicts.map((conflict) => conflictError(object, conflict)));
+        return;
+      }
+      live.set(objectKey(object), result.live);
+      applied.push({
+        kind: object.kind,
+        ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+        name: object.metadata.name ?? '',
+        action: result.action,
+      });
+      deps.log(`${config.dryRun ? '(dry run) ' : ''}${describe(object)} ${result.action}`);
+    });
+  };
+
+  // Namespaces and CRDs first, so that what lives in them can be applied.
+  const first = resolved.filter(
+    (r) => r.info && (r.source.object.kind === 'Namespace' || isCrd(r.source.object)),
+  );
+  await applyAll(first.map((r) => prepare(r.source, r.info!)));
+  if (!config.dryRun)
+    await waitForCrds(
+      cluster,
+      first.filter((r) => isCrd(r.source.object)).map((r) => r.source.object),
+      deps,
+    );
+  const rest = await Promise.all(
+    resolved
+      .filter((r) => !first.includes(r))
+      .map(async (r) => {
+        const info = r.info ?? (await cluster.resolve(r.source.object));
+        if (!info) {
+          throw new TaskError('ManifestUnknownKind', [
+            r.source.file,
+            r.source.document,
+            r.source.object.apiVersion,
+            r.source.object.kind,
+          ]);
+        }
+        return prepare(r.source, info);
+      }),
+  );
+  await applyAll(rest);
+  if (conflicts.length > 0) throw new TaskErrors(conflicts);
+
+  const planned = [...first.map((r) => prepare(r.source, r.info!)), ...rest];
+  if (!config.dryRun) {
+    await recordApplySet(cluster, set, planned, config.prune, applied, deps);
+  }
+  if (config.dryRun) return { objects: applied, rollouts: [], rolloutStatus: 'DryRun' };
+
+  const workloads = planned
+    .filter((plan) => isWaitable(plan.object))
+    .map((plan) => ({ plan, live: live.get(objectKey(plan.object))! }));
+  if (config.rolloutTimeoutSeconds === 0 || workloads.length === 0) {
+    if (workloads.length > 0) deps.log('rolloutTimeout is 0: not waiting for the rollouts.');
+    return { objects: applied, rollouts: [], rolloutStatus: workloads.length > 0 ? 'Skipped' : 'Succeeded' };
+  }
+
+  const waited = await waitForRollouts(cluster, workloads, config.rolloutTimeoutSeconds * 1000, deps);
+  const failing = waited.filter((w) => w.outcome !== 'done');
+  if (failing.length === 0) return { objects: applied, rollouts: waited, rolloutStatus: 'Succeeded' };
+
+  const diagnosis: string[] = [];
+  for (const failed of failing) {
+    const workload = workloads.find((w) => objectKey(w.plan.object) === failed.workload)!;
+    diagnosis.push(...(await explain(cluster, failed.latest, failed.verdict)));
+    void workload;
+  }
+  let rollouts: RolloutResult[] = waited.map(({ workload, outcome, message, durationMs }) => ({
+    workload,
+    outcome,
+    message,
+    durationMs,
+  }));
+  let status: RunResult['rolloutStatus'] = 'Failed';
+  if (config.rollbackOnFailure) {
+    const rolledBack = await rollBack(
+      cluster,
+      failing.map((f) => ({ key: f.workload, live: f.latest, existedBefore: !!before.get(f.workload) })),
+      config.rolloutTimeoutSeconds * 1000,
+      deps,
+    );
+    rollouts = rollouts.map((r) => rolledBack.get(r.workload) ?? r);
+    if ([...rolledBack.values()].some((r) => r.outcome === 'rolledBack')) status = 'RolledBack';
+    for (const result of rolledBack.values()) diagnosis.push(`${result.workload}: ${result.message}`);
+  }
+  return {
+    objects: applied,
+    rollouts,
+    rolloutStatus: status,
+    failure: new TaskError('RolloutFailed', [failing.length, waited.length, diagnosis.join('\n')]),
+  };
+}
+
+function describe(object: KubeObject): string {
+  return object.metadata.namespace
+    ? `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`
+    : `${object.kind} ${object.metadata.name}`;
+}
+
+function conflictError(object: KubeObject, conflict: FieldConflict): TaskError {
+  return new TaskError('ApplyConflict', [describe(object), conflict.field, conflict.manager]);
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const crdInfo: ResourceInfo = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  resource: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+
+async function waitForCrds(cluster: Cluster, crds: readonly KubeObject[], deps: RunDeps): Promise<void> {
+  const deadline = deps.now() + 60_000;
+  for (const crd of crds) {
+    for (;;) {
+      const current = await cluster.get(crdInfo, undefined, crd.metadata.name ?? '');
+      const conditions =
+        isRecord(current?.status) && Array.isArray(current.status.conditions)
+          ? (current.status.conditions as { type?: string; status?: string }[])
+          : [];
+      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (deps.now() > deadline) throw new TaskError('CrdNotEstablished', [crd.metadata.name ?? '']);
+      // CRDs become Established within moments; a short poll beats setting up a watch for it.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    cluster.discovery.forget(String((crd.spec as { group?: string } | undefined)?.group ?? ''));
+  }
+}
+
+async function recordApplySet(
+  cluster: Cluster,
+  set: ApplySet,
+  planned: readonly Planned[],
+  prune: boolean,
+  applied: AppliedObject[],
+  deps: RunDeps,
+): Promise<void> {
+  const secrets = core('secrets', 'Secret');
+  const parent = await cluster.get(secrets, set.parentNamespace, set.parentName);
+  const previousKinds = (parent?.metadata.annotations?.[groupKindsAnnotation] ?? '')
+    .split(',')
+    .filter(Boolean);
+  const previousNamespaces = (parent?.metadata.annotations?.[namespacesAnnotation] ?? '')
+    .split(',')
+    .filter(Boolean);
+  const kinds = planned.map((p) => groupKind(p.object.kind, p.info.group));
+  const namespaces = planned.map((p) => p.object.metadata.namespace).filter((ns): ns is string => !!ns);
+  // The parent records old and new members until a prune has removed the old ones.
+  const allKinds = prune ? kinds : [...previousKinds, ...kinds];
+  const allNamespaces = prune ? namespaces : [...previousNamespaces, ...namespaces];
+  if (!prune) {
+    await cluster.apply(secrets, parentObject(set, allKinds, allNamespaces), parent, false);
+    return;
+  }
+  const current = new Set(planned.map((p) => objectKey(p.object)));
+  const searchNamespaces = [...new Set([set.parentNamespace, ...previousNamespaces, ...namespaces])];
+  for (const text of new Set([...previousKinds, ...kinds])) {
+    const { kind, group } = parseGroupKind(text);
+    const candidates = planned.find((p) => p.object.kind === kind && p.info.group === group)?.info;
+    const info = candidates ?? (await resolveGroupKind(cluster, kind, group));
+    if (!info) continue;
+    const scopes = info.namespaced ? searchNamespaces : [undefined];
+    for (const namespace of scopes) {
+      const { items } = await cluster.list(info, namespace, `${partOfLabel}=${set.id}`);
+      for (const item of items) {
+        if (item.metadata.labels?.[partOfLabel] !== set.id || current.has(objectKey(item))) continue;
+        await cluster.delete(info, item.metadata.namespace, item.metadata.name ?? '');
+        applied.push({
+          kind,
+          ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
+          name: item.metadata.name ?? '',
+          action: 'pruned',
+        });
+        deps.log(`${describe(item)} pruned`);
+      }
+    }
+  }
+  await cluster.apply(secrets, parentObject(set, kinds, namespaces), parent, false);
+}
+
+async function resolveGroupKind(
+  cluster: Cluster,
+  kind: string,
+  group: string,
+): Promise<ResourceInfo | undefined> {
+  const versions = group === '' ? ['v1'] : ['v1', 'v1beta1', 'v2'];
+  for (const version of versions) {
+    const info = await cluster.discovery.resolve(group ? `${group}/${version}` : version, kind);
+    if (info) return info;
+  }
+  return undefined;
+}
+
+interface Waited extends RolloutResult {
+  readonly latest: KubeObject;
+  readonly verdict: string;
+}
+
+/**
+ * Waits on every workload at once: one list and one watch per resource and namespace,
+ * each change judged by kubectl's rules. Progress goes to the log whenever a workload's
+ * ready count changes, and to the task's percentage.
+ */
+async function waitForRollouts(
+  cluster: Cluster,
+  workloads: readonly { plan: Planned; live: KubeObject }[],
+  timeoutMs: number,
+  deps: RunDeps,
+): Promise<Waited[]> {
+  const started = deps.now();
+  const states = new Map<string, { latest: KubeObject; state: RolloutState; finishedAt?: number }>();
+  for (const { plan, live } of workloads)
+    states.set(objectKey(plan.object), { latest: live, state: rolloutState(live)! });
+  const controller = new AbortController();
+  let settle: () => void = () => undefined;
+  const allSettled = new Promise<void>((resolve) => (settle = resolve));
+  const report = (key: string, previous: RolloutState | undefined): void => {
+    const entry = states.get(key)!;
+    const { state } = entry;
+    if (state.phase !== 'progressing' && entry.finishedAt === undefined) entry.finishedAt = deps.now();
+    if (
+      !previous ||
+      previous.ready !== state.ready ||
+      previous.phase !== state.phase ||
+      previous.message !== state.message
+    ) {
+      deps.log(`${key}: ${state.ready}/${state.desired} ready, ${state.message}`);
+      const all = [...states.values()];
+      const ready = all.reduce((sum, s) => sum + Math.min(s.state.ready, s.state.desired), 0);
+      const desired = all.reduce((sum, s) => sum + s.state.desired, 0);
+      const doneCount = all.filter((s) => s.state.phase !== 'progressing').length;
+      deps.progress(
+        desired === 0 ? 100 : Math.floor((100 * ready) / desired),
+        `${doneCount} of ${all.length} rollouts finished`,
+      );
+    }
+    if ([...states.values()].every((s) => s.state.phase !== 'progressing')) settle();
+  };
+  for (const key of states.keys()) report(key, undefined);
+
+  const groups = new Map<string, { info: ResourceInfo; namespace?: string; names: Set<string> }>();
+  for (const { plan } of workloads) {
+    const key = `${plan.info.group}/${plan.info.resource}/${plan.object.metadata.namespace ?? ''}`;
+    const group = groups.get(key) ?? {
+      info: plan.info,
+      ...(plan.object.metadata.namespace ? { namespace: plan.object.metadata.namespace } : {}),
+      names: new Set<string>(),
+    };
+    group.names.add(plan.object.metadata.name ?? '');
+    groups.set(key, group);
+  }
+  const accept = (object: KubeObject): void => {
+    const key = objectKey(object);
+    const entry = states.get(key);
+    if (!entry || entry.finishedAt !== undefined) return;
+    const previous = entry.state;
+    entry.latest = object;
+    entry.state = rolloutState(object) ?? previous;
+    report(key, previous);
+  };
+  const watches = [...groups.values()].map(async (group) => {
+    const relist = async (): Promise<string> => {
+      const listed = await cluster.list(group.info, group.namespace);
+      for (const item of listed.items) if (group.names.has(item.metadata.name ?? '')) accept(item);
+      return listed.resourceVersion;
+    };
+    const from = await relist();
+    await cluster.watch(
+      group.info,
+      group.namespace,
+      from,
+      (event) => {
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+          accept({
+            ...event.object,
+            kind: group.info.kind,
+            apiVersion: group.info.group ? `${group.info.group}/${group.info.version}` : group.info.version,
+          });
+        }
+      },
+      controller.signal,
+      relist,
+    );
+  });
+  const timer = setTimeout(settle, timeoutMs);
+  try {
+    await Promise.race([allSettled, Promise.all(watches).then(() => new Promise<void>(() => undefined))]);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    await Promise.allSettled(watches);
+  }
+  return [...states.entries()].map(([key, entry]) => {
+    const durationMs = (entry.finishedAt ?? deps.now()) - started;
+    if (entry.state.phase === 'done')
+      return {
+        workload: key,
+        outcome: 'done',
+        message: entry.state.message,
+        durationMs,
+        latest: entry.latest,
+        verdict: '',
+      };
+    if (entry.state.phase === 'failed') {
+      return {
+        workload: key,
+        outcome: 'failed',
+        message: entry.state.message,
+        durationMs,
+        latest: entry.latest,
+        verdict: `${entry.state.reason}: ${entry.state.message}`,
+      };
+    }
+    const verdict = `not ready within ${Math.round(timeoutMs / 1000)} s (${entry.state.ready}/${entry.state.desired} ready, ${entry.state.message})`;
+    return {
+      workload: key,
+      outcome: 'timedOut',
+      message: verdict,
+      durationMs,
+      latest: entry.latest,
+      verdict,
+    };
+  });
+}
+
+/** Reads pods, events and crash logs of a failing workload and formats them. */
+async function explain(cluster: Cluster, workload: KubeObject, verdict: string): Promise<string[]> {
+  const pods = await cluster.podsOf(workload);
+  const namespace = workload.metadata.namespace;
+  const replicaSets =
+    workload.kind === 'Deployment'
+      ? (await cluster.list(builtIn('ReplicaSet'), namespace)).items.filter((rs) =>
+          rs.metadata.ownerReferences?.some((o) => o.uid === workload.metadata.uid),
+        )
+      : [];
+  const names = new Set([
+    workload.metadata.name ?? '',
+    ...pods.map((p) => p.metadata.name ?? ''),
+    ...replicaSets.map((rs) => rs.metadata.name ?? ''),
+  ]);
+  const events = await cluster.eventsAbout(namespace, names);
+  const logs = new Map<string, string[]>();
+  for (const { pod, container } of crashingContainers(pods).slice(0, 3)) {
+    logs.set(`${pod}/${container}`, await cluster.lastLogLines(namespace, pod, container));
+  }
+  return describeFailure({ workload: objectKey(workload), verdict, pods, events, logs });
+}
+
+/**
+ * Restores each failed Deployment or StatefulSet to its previous revision and waits for
+ * that: a Deployment gets its previous ReplicaSet's pod template (as `kubectl rollout
+ * undo` does), a StatefulSet its previous ControllerRevision's patch.
+ */
+async function rollBack(
+  cluster: Cluster,
+  failed: readonly { key: string; live: KubeObject; existedBefore: boolean }[],
+  timeoutMs: number,
+  deps: RunDeps,
+): Promise<Map<string, RolloutResult>> {
+  const results = new Map<string, RolloutResult>();
+  const toWait: { plan: Planned; live: KubeObject }[] = [];
+  for (const { key, live, existedBefore } of failed) {
+    const info = await cluster.resolve(live);
+    if (!info || !['Deployment', 'StatefulSet'].includes(live.kind)) continue;
+    if (!existedBefore) {
+      results.set(key, {
+        workload: key,
+        outcome: 'notRolledBack',
+        message: 'not rolled back: it is new, there is no previous revision',
+        durationMs: 0,
+      });
+      continue;
+    }
+    const restored =
+      live.kind === 'Deployment'
+        ? await undoDeployment(cluster, info, live)
+        : await undoStatefulSet(cluster, info, live);
+    if (!restored) {
+      results.set(key, {
+        workload: key,
+        outcome: 'notRolledBack',
+        message: 'not rolled back: no previous revision found',
+        durationMs: 0,
+      });
+      continue;
+    }
+    deps.log(`${key}: rolling back to revision ${restored.revision}`);
+    toWait.push({
+      plan: { source: { object: live, file: '', document: 0 }, info, object: live },
+      live: restored.live,
+    });
+  }
+  if (toWait.length === 0) return results;
+  const waited = await waitForRollouts(cluster, toWait, timeoutMs, deps);
+  for (const result of waited) {
+    const ok = result.outcome === 'done';
+    results.set(result.workload, {
+      workload: result.workload,
+      outcome: ok ? 'rolledBack' : 'notRolledBack',
+      message: ok
+        ? 'rolled back to its previous revision, which is ready'
+        : `rollback did not become ready: ${result.message}`,
+      durationMs: result.durationMs,
+    });
+  }
+  return results;
+}
+
+async function undoDeployment(
+  cluster: Cluster,
+  info: ResourceInfo,
+  deployment: KubeObject,
+): Promise<{ live: KubeObject; revision: string } | undefined> {
+  const revisionOf = (o: KubeObject): number =>
+    Number(o.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+  const current = revisionOf(deployment);
+  const owned = (await cluster.list(builtIn('ReplicaSet'), deployment.metadata.namespace)).items.filter(
+    (rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
+  );
+  const previous = owned
+    .filter((rs) => revisionOf(rs) < current || current === 0)
+    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+  if (!previous || !isRecord(previous.spec) || !isRecord(previous.spec.template)) return undefined;
+  const template = structuredClone(previous.spec.template) as {
+    metadata?: { labels?: Record<string, string> };
+  };
+  delete template.metadata?.labels?.['pod-template-hash'];
+  const live = await cluster.patch(
+    info,
+    deployment.metadata.namespace,
+    deployment.metadata.name ?? '',
+    'application/json-patch+json',
+    [{ op: 'replace', path: '/spec/template', value: template }],
+  );
+  return { live, revision: String(revisionOf(previous)) };
+}
+
+async function undoStatefulSet(
+  cluster: Cluster,
+  info: ResourceInfo,
+  statefulSet: KubeObject,
+): Promise<{ live: KubeObject; revision: string } | undefined> {
+  const status = isRecord(statefulSet.status) ? statefulSet.status : {};
+  const revisions = (
+    await cluster.list(builtIn('ControllerRevision'), statefulSet.metadata.namespace)
+  ).items.filter((r) => r.metadata.ownerReferences?.some((o) => o.uid === statefulSet.metadata.uid));
+  const number = (r: KubeObject): number => Number(r.revision ?? 0);
+  const currentRevision = revisions.find((r) => r.metadata.name === status.updateRevision);
+  const previous = revisions
+    .filter((r) => !currentRevision || number(r) < number(currentRevision))
+    .sort((a, b) => number(b) - number(a))[0];
+  if (!previous || previous === currentRevision) return undefined;
+  const live = await cluster.patch(
+    info,
+    statefulSet.metadata.namespace,
+    statefulSet.metadata.name ?? '',
+    'application/strategic-merge-patch+json',
+    previous.data,
+  );
+  return { live, revision: String(number(previous)) };
+}
