@@ -1,0 +1,489 @@
+// Offline checks of the pipeline templates in templates/: the Azure Pipelines schema
+// (extended with this extension's tasks), task steps against their task.json, parameter
+// declarations against their use, and the staged structure after expanding the examples'
+// parameter sets the way Azure Pipelines expands compile-time expressions.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { TemplateError, type TemplateValue } from './templates/expression';
+import {
+  expandPipeline,
+  expandPipelineDocument,
+  loadYaml,
+  withoutKeys,
+  type YamlMapping,
+} from './templates/expand';
+import { checkParameterUsage } from './templates/parameter-usage';
+import { PipelineSchema, extendedSchema, type PipelineDefinition } from './templates/schema';
+import { checkTaskSteps, taskCatalog, taskSteps } from './templates/task-steps';
+
+const root = join(__dirname, '..');
+const repositories = { releaseFlow: root };
+const example = (name: string) => join(root, 'templates', 'examples', `azure-pipelines-${name}.yml`);
+const exampleFiles = ['pr', 'ci', 'cd'].map(example);
+
+const templates: [string, PipelineDefinition][] = [
+  ['templates/pr.yml', 'stagesTemplate'],
+  ['templates/ci.yml', 'stagesTemplate'],
+  ['templates/cd.yml', 'stagesTemplate'],
+  ['templates/cd-extends.yml', 'extendsTemplate'],
+  ['templates/steps/setup.yml', 'stepsTemplate'],
+  ['templates/steps/quality.yml', 'stepsTemplate'],
+  ['templates/steps/deploy.yml', 'stepsTemplate'],
+  ['templates/steps/image-digest.yml', 'stepsTemplate'],
+];
+
+const asMapping = (value: TemplateValue | undefined) => value as YamlMapping;
+const stagesOf = (pipeline: YamlMapping) => pipeline.stages as YamlMapping[];
+const stage = (pipeline: YamlMapping, name: string) => {
+  const found = stagesOf(pipeline).find((candidate) => candidate.stage === name);
+  assert.ok(found, `stage ${name} exists`);
+  return found;
+};
+const jobsOf = (stageNode: YamlMapping) => stageNode.jobs as YamlMapping[];
+const stepsOf = (job: YamlMapping): YamlMapping[] =>
+  (job.steps ?? asMapping(asMapping(asMapping(job.strategy).runOnce).deploy).steps) as YamlMapping[];
+const dependsOn = (stageNode: YamlMapping) =>
+  stageNode.dependsOn === undefined ? undefined : ([] as TemplateValue[]).concat(stageNode.dependsOn);
+
+/** The CD example's parameters, passed straight to templates/cd.yml with some changed. */
+function expandCd(overrides: YamlMapping): YamlMapping {
+  const cdExample = asMapping(loadYaml(example('cd')));
+  const given = asMapping(asMapping(asMapping(cdExample.extends).parameters).cd);
+  const rest = withoutKeys(cdExample, ['extends']);
+  const pipeline = {
+    ...rest,
+    stages: [{ template: 'templates/cd.yml@releaseFlow', parameters: { ...given, ...overrides } }],
+  };
+  return expandPipelineDocument(pipeline, example('cd'), repositories);
+}
+
+function expandWith(template: string, parameters: YamlMapping): YamlMapping {
+  const pipeline = { stages: [{ template: `${template}@releaseFlow`, parameters }] };
+  return expandPipelineDocument(pipeline, example('pr'), repositories);
+}
+
+describe('pipeline templates', function () {
+  // Compiling the 1.6 MB schema takes seconds; it is done once per definition.
+  this.timeout(180_000);
+  let schema: ReturnType<typeof extendedSchema>;
+  let expandedSchema: PipelineSchema;
+  let templateSchema: PipelineSchema;
+  let catalog: ReturnType<typeof taskCatalog>;
+  const variants = new Map<string, YamlMapping>();
+
+  before(() => {
+    schema = extendedSchema();
+    expandedSchema = new PipelineSchema(schema, false);
+    templateSchema = new PipelineSchema(schema, true);
+    catalog = taskCatalog(schema);
+    for (const file of exampleFiles) variants.set(file, expandPipeline(file, repositories));
+    variants.set(
+      'cd.yml without manual validation, without health query',
+      expandCd({
+        manualValidation: false,
+        stagingLogAnalyticsWorkspaceId: '',
+      }),
+    );
+    variants.set(
+      'pr.yml for dotnet with own lint steps',
+      expandWith('templates/pr.yml', {
+        stack: 'dotnet',
+        lintSteps: [{ script: 'dotnet tool run dotnet-csharpier --check .' }],
+      }),
+    );
+    variants.set(
+      'ci.yml for dotnet',
+      expandWith('templates/ci.yml', {
+        stack: 'dotnet',
+        integrationConnection: 'c',
+        integrationKeyVault: 'kv',
+        registryConnection: 'r',
+        nonProductionRegistry: 'contosononprod.azurecr.io',
+        imageRepository: 'orders/api',
+      }),
+    );
+  });
+
+  describe('schema', () => {
+    for (const [file, definition] of templates) {
+      it(`${file} is a valid ${definition}`, () => {
+        assert.deepEqual(templateSchema.validate(loadYaml(join(root, file)), definition), []);
+      });
+    }
+    for (const file of exampleFiles) {
+      it(`templates/examples/${file.split('/').pop()} is a valid pipeline`, () => {
+        assert.deepEqual(templateSchema.validate(loadYaml(file), 'pipeline'), []);
+      });
+    }
+    it('every expanded pipeline is valid, with no expression left to excuse it', () => {
+      for (const [name, pipeline] of variants)
+        assert.deepEqual(expandedSchema.validate(pipeline, 'pipeline'), [], name);
+    });
+
+    const broken: [string, string, RegExp][] = [
+      [
+        'an input AksDeploy@1 does not have',
+        'task: AksDeploy@1\n  inputs: { manifests: a, clusterName: c, helmChart: x }',
+        /additionalProperty.*helmChart/,
+      ],
+      [
+        'a closed pickList value',
+        'task: AksDeploy@1\n  inputs: { manifests: a, connectionType: kubeconfig }',
+        /allowedValues/,
+      ],
+      [
+        'a required input left out',
+        'task: AcrPromoteImage@1\n  inputs: { sourceConnection: a, sourceImage: b }',
+        /required property 'sourceRegistry'/,
+      ],
+      [
+        'a major version that does not exist',
+        'task: AksDeploy@2\n  inputs: { manifests: a }',
+        /steps\/0: matches no step, job or stage form: .*AksDeploy@2/,
+      ],
+      [
+        'task not the first key',
+        'displayName: x\n  task: AcceptanceGate@1\n  inputs: { baseUrl: b }',
+        /firstProperty/,
+      ],
+    ];
+    for (const [mistake, step, expected] of broken) {
+      it(`rejects ${mistake}`, () => {
+        const errors = expandedSchema.validate(parse(`steps:\n- ${step}\n`), 'stepsTemplate');
+        assert.ok(
+          errors.some((line) => expected.test(line)),
+          errors.join('\n'),
+        );
+      });
+    }
+  });
+
+  describe('task steps', () => {
+    it('name tasks and inputs that exist, with legal values, in every template', () => {
+      for (const [file] of templates)
+        assert.deepEqual(checkTaskSteps(loadYaml(join(root, file)), catalog, false), [], file);
+    });
+    it('give every required input in every expanded pipeline', () => {
+      for (const [name, pipeline] of variants)
+        assert.deepEqual(checkTaskSteps(pipeline, catalog, true), [], name);
+    });
+
+    const mistakes: [string, string, RegExp][] = [
+      ['AksDeploy@2', '{ manifests: a }', /no such task; versions that exist: aksdeploy@1/],
+      ['AksDeploy@1', '{ manifests: a, chart: x }', /unknown input 'chart'/],
+      [
+        'AksDeploy@1',
+        '{ manifests: a, connectionType: kubeconfig }',
+        /'connectionType' is 'kubeconfig'; accepted: azureResourceManager, kubernetesServiceConnection/,
+      ],
+      [
+        'AksDeploy@1',
+        '{ manifests: a, resourceGroup: rg, clusterName: c }',
+        /required input 'azureSubscription'/,
+      ],
+      [
+        'AksDeploy@1',
+        '{ manifests: a, connectionType: kubernetesServiceConnection, dryRun: maybe }',
+        /'dryRun' is 'maybe', not true or false/,
+      ],
+      [
+        'ManualValidation@1',
+        '{ onTimeout: wait, notifyUsers: a }',
+        /'onTimeout' is 'wait'; accepted: reject, resume/,
+      ],
+    ];
+    for (const [task, inputs, expected] of mistakes) {
+      it(`report ${task} with ${inputs}`, () => {
+        const problems = checkTaskSteps(
+          parse(`steps:\n- task: ${task}\n  inputs: ${inputs}\n`),
+          catalog,
+          true,
+        );
+        assert.ok(
+          problems.some((line) => expected.test(line)),
+          problems.join('\n'),
+        );
+      });
+    }
+    it('take a required input hidden by its visibleRule as not needed', () => {
+      const problems = checkTaskSteps(
+        parse(
+          'steps:\n- task: AksDeploy@1\n  inputs: { manifests: a, connectionType: kubernetesServiceConnection }\n',
+        ),
+        catalog,
+        true,
+      );
+      assert.deepEqual(problems, []);
+    });
+  });
+
+  describe('parameters', () => {
+    for (const [file] of templates) {
+      it(`${file}: every reference is declared and every declaration is used`, () => {
+        assert.deepEqual(checkParameterUsage(loadYaml(join(root, file)), file), []);
+      });
+    }
+    it('reports an undeclared reference and an unused declaration', () => {
+      const document = parse(
+        'parameters:\n- name: used\n- name: unused\nsteps:\n- script: echo ${{ parameters.used }} ${{ parameters.typo }}\n',
+      );
+      assert.deepEqual(checkParameterUsage(document, 't.yml'), [
+        't.yml: ${{ parameters.typo }} is not a declared parameter',
+        "t.yml: parameter 'unused' is declared but never used",
+      ]);
+    });
+  });
+
+  describe('pr.yml', () => {
+    it('lints, builds, tests and publishes results and coverage, with no secrets and no push', () => {
+      const pipeline = variants.get(example('pr'))!;
+      assert.deepEqual(
+        stagesOf(pipeline).map((s) => s.stage),
+        ['Quality'],
+      );
+      const tasks = taskSteps(pipeline).map((step) => step.task);
+      assert.ok(tasks.includes('PublishTestResults@2') && tasks.includes('PublishCodeCoverageResults@1'));
+      for (const forbidden of ['KeyVaultSecrets@1', 'Docker@2', 'AcrPromoteImage@1', 'AksDeploy@1']) {
+        assert.ok(!tasks.includes(forbidden), `${forbidden} in the PR pipeline`);
+      }
+      const steps = stepsOf(jobsOf(stagesOf(pipeline)[0])[0]);
+      assert.ok(!steps.some((step) => 'publish' in step), 'no artifacts from a pull request');
+      const scripts = steps.map((step) => step.script).filter(Boolean);
+      assert.deepEqual(scripts, ['npm ci', 'npm run lint', 'npm run build --if-present', 'npm test']);
+    });
+    it("replaces a default with the caller's steps and keeps the others", () => {
+      const steps = stepsOf(jobsOf(stagesOf(variants.get('pr.yml for dotnet with own lint steps')!)[0])[0]);
+      const scripts = steps.map((step) => String(step.script ?? '')).filter(Boolean);
+      assert.equal(scripts[1], 'dotnet tool run dotnet-csharpier --check .');
+      assert.match(scripts[2], /^dotnet build/);
+      assert.match(scripts[3], /^dotnet test .*--collect "XPlat Code Coverage"/);
+    });
+  });
+
+  describe('ci.yml', () => {
+    const pipeline = () => variants.get(example('ci'))!;
+    it("reuses the PR's quality stage unchanged", () => {
+      const ciParameters = asMapping(stagesOf(asMapping(loadYaml(example('ci'))))[0].parameters);
+      const pr = expandWith('templates/pr.yml', { stack: ciParameters.stack });
+      assert.deepEqual(stage(pipeline(), 'Quality'), stage(pr, 'Quality'));
+    });
+    it('loads the integration secrets with KeyVaultSecrets@1 before the integration tests', () => {
+      const steps = stepsOf(jobsOf(stage(pipeline(), 'Integration'))[0]);
+      const vault = steps.findIndex((step) => step.task === 'KeyVaultSecrets@1');
+      const tests = steps.findIndex((step) => step.script === 'npm run test:integration');
+      assert.ok(vault >= 0 && vault < tests);
+      assert.deepEqual(dependsOn(stage(pipeline(), 'Integration')), ['Quality']);
+    });
+    it('pushes to the non-production registry and publishes the digest and the manifests', () => {
+      const imageStage = stage(pipeline(), 'Image');
+      assert.deepEqual(dependsOn(imageStage), ['Integration']);
+      const steps = stepsOf(jobsOf(imageStage)[0]);
+      const docker = steps.find((step) => step.task === 'Docker@2')!;
+      assert.equal(asMapping(docker.inputs).command, 'buildAndPush');
+      assert.equal(
+        asMapping(steps.find((step) => step.name === 'image')!.env).REGISTRY,
+        'contosononprod.azurecr.io',
+      );
+      assert.deepEqual(
+        steps.filter((step) => 'publish' in step).map((step) => step.artifact),
+        ['image', 'manifests'],
+      );
+    });
+  });
+
+  describe('cd.yml', () => {
+    const withValidation = () => variants.get(example('cd'))!;
+    const withoutValidation = () => variants.get('cd.yml without manual validation, without health query')!;
+
+    it('is triggered by the CI pipeline resource it downloads from, and downloads only what CI publishes', () => {
+      const pipelines = asMapping(asMapping(loadYaml(example('cd'))).resources).pipelines as YamlMapping[];
+      const ci = pipelines.find((resource) => resource.pipeline === 'ci');
+      assert.ok(ci?.trigger, 'the ci resource has a trigger');
+      const downloads =
+        JSON.stringify(withValidation()).match(/"download":"[^"]+","artifact":"[^"]+"/g) ?? [];
+      assert.ok(downloads.length > 0);
+      for (const download of downloads)
+        assert.match(download, /"download":"ci","artifact":"(image|manifests)"/);
+    });
+
+    it('runs Staging → Acceptance → Validation → Promote → Production', () => {
+      const stages = stagesOf(withValidation());
+      assert.deepEqual(
+        stages.map((s) => s.stage),
+        ['Staging', 'Acceptance', 'Validation', 'Promote', 'Production'],
+      );
+      assert.deepEqual(stages.map(dependsOn), [
+        [],
+        ['Staging'],
+        ['Acceptance'],
+        ['Acceptance', 'Validation'],
+        ['Promote'],
+      ]);
+      const validate = jobsOf(stage(withValidation(), 'Validation'))[0];
+      assert.equal(validate.pool, 'server');
+      assert.equal(validate.timeoutInMinutes, 1440);
+      const inputs = asMapping(stepsOf(validate)[0].inputs);
+      assert.equal(inputs.approvers, '[Orders]\\Release Approvers');
+      assert.equal(inputs.onTimeout, 'reject');
+      assert.ok(inputs.instructions);
+    });
+
+    it('without manual validation leaves no agentless job, and Promote still depends on Acceptance', () => {
+      const pipeline = withoutValidation();
+      assert.deepEqual(
+        stagesOf(pipeline).map((s) => s.stage),
+        ['Staging', 'Acceptance', 'Promote', 'Production'],
+      );
+      assert.deepEqual(dependsOn(stage(pipeline, 'Promote')), ['Acceptance']);
+      const jobs = stagesOf(pipeline).flatMap(jobsOf);
+      assert.ok(!jobs.some((job) => job.pool === 'server'), 'an agentless job remains');
+      assert.ok(!taskSteps(pipeline).some((step) => step.task === 'ManualValidation@1'));
+    });
+
+    it('deploys to staging by digest from the non-production registry, on the environment’s Kubernetes resource', () => {
+      const deploy = jobsOf(stage(withValidation(), 'Staging'))[0];
+      assert.deepEqual(deploy.environment, {
+        name: 'staging',
+        resourceName: 'orders',
+        resourceType: 'Kubernetes',
+      });
+      const aks = asMapping(stepsOf(deploy).find((step) => step.task === 'AksDeploy@1')!.inputs);
+      assert.equal(aks.images, 'contosononprod.azurecr.io/orders/api@$(imageDigest)');
+      assert.equal(aks.connectionType, 'kubernetesServiceConnection');
+      assert.ok(!('kubernetesServiceConnection' in aks), 'the environment passes its connection down');
+      const digestStep = stepsOf(deploy).findIndex((step) =>
+        String(step.bash ?? '').includes('variable=imageDigest'),
+      );
+      assert.ok(
+        digestStep >= 0 && digestStep < stepsOf(deploy).findIndex((step) => step.task === 'AksDeploy@1'),
+      );
+    });
+
+    it('gates on staging, with the health query only when a workspace is given', () => {
+      const gate = (pipeline: YamlMapping) =>
+        asMapping(
+          stepsOf(jobsOf(stage(pipeline, 'Acceptance'))[0]).find((step) => step.task === 'AcceptanceGate@1')!
+            .inputs,
+        );
+      assert.equal(gate(withValidation()).baseUrl, 'https://orders-staging.contoso.com');
+      assert.equal(gate(withValidation()).logAnalyticsWorkspaceId, '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60');
+      assert.equal(gate(withValidation()).azureSubscription, 'orders-staging');
+      assert.ok(!('logAnalyticsWorkspaceId' in gate(withoutValidation())));
+    });
+
+    it('promotes by digest with referrers, from the non-production to the production registry', () => {
+      const steps = stepsOf(jobsOf(stage(withValidation(), 'Promote'))[0]);
+      const promote = asMapping(steps.find((step) => step.task === 'AcrPromoteImage@1')!.inputs);
+      assert.equal(promote.sourceRegistry, 'contosononprod.azurecr.io');
+      assert.equal(promote.sourceImage, 'orders/api@$(imageDigest)');
+      assert.equal(promote.targetRegistry, 'contosoprod.azurecr.io');
+      assert.equal(promote.copyReferrers, true);
+    });
+
+    it("deploys to production the reference from the Promote stage's output variable", () => {
+      for (const pipeline of [withValidation(), withoutValidation()]) {
+        const production = stage(pipeline, 'Production');
+        const deploy = jobsOf(production)[0];
+        assert.ok(deploy.deployment, 'production is a deployment job');
+        assert.equal(asMapping(deploy.environment).resourceType, 'Kubernetes');
+        const aks = asMapping(stepsOf(deploy).find((step) => step.task === 'AksDeploy@1')!.inputs);
+        const variable = /^\$\((\w+)\)$/.exec(String(aks.images))![1];
+        const source = String(asMapping(deploy.variables)[variable]);
+        // A deployment job reads a regular job's output of an earlier stage as
+        // stageDependencies.<stage>.<job>.outputs['<step>.<variable>'].
+        const match = /^\$\[\s*stageDependencies\.(\w+)\.(\w+)\.outputs\['(\w+)\.(\w+)'\]\s*\]$/.exec(source);
+        assert.ok(match, `${source} is a stageDependencies reference`);
+        const [, stageName, jobName, stepName, output] = match;
+        assert.deepEqual(dependsOn(production), [stageName], 'the producing stage is a direct dependency');
+        const job = jobsOf(stage(pipeline, stageName)).find((candidate) => candidate.job === jobName);
+        assert.ok(job, `a regular job ${jobName} (a deployment job would need its name as a prefix)`);
+        const step = stepsOf(job).find((candidate) => candidate.name === stepName)!;
+        assert.equal(step.task, 'AcrPromoteImage@1');
+        assert.equal(output, 'imageReference');
+      }
+    });
+
+    it('gives both deployments the Application Insights connection string from Key Vault as a Secret manifest', () => {
+      for (const [name, vault] of [
+        ['Staging', 'orders-staging-kv'],
+        ['Production', 'orders-prod-kv'],
+      ]) {
+        const steps = stepsOf(jobsOf(stage(withValidation(), name))[0]);
+        const secrets = asMapping(steps.find((step) => step.task === 'KeyVaultSecrets@1')!.inputs);
+        assert.equal(secrets.keyVaultName, vault);
+        assert.equal(secrets.exportFormat, 'kubernetesSecret');
+        assert.match(String(secrets.secrets), /=> APPLICATIONINSIGHTS_CONNECTION_STRING$/);
+        const manifests = String(
+          asMapping(steps.find((step) => step.task === 'AksDeploy@1')!.inputs).manifests,
+        );
+        assert.ok(manifests.includes(`$(Agent.TempDirectory)/${String(secrets.exportFile)}`), manifests);
+      }
+    });
+
+    it('is what the extends entry point runs, with nothing added', () => {
+      const direct = expandCd({});
+      assert.deepEqual(withValidation().stages, direct.stages);
+    });
+  });
+
+  describe('parameter mistakes', () => {
+    const mistakes: [string, YamlMapping, RegExp][] = [
+      [
+        'a value outside values:',
+        { onTimeout: 'wait' },
+        /templates\/cd\.yml: parameter 'onTimeout' is 'wait', which is not one of its values: reject, resume/,
+      ],
+      [
+        'a missing required parameter',
+        { imageRepository: undefined as unknown as TemplateValue },
+        /templates\/cd\.yml: parameter 'imageRepository' \(string\) is required: give it a value under parameters:/,
+      ],
+      [
+        'a boolean that is not one',
+        { manualValidation: 'sometimes' },
+        /parameter 'manualValidation' must be a boolean \(true or false\), but got 'sometimes'/,
+      ],
+      [
+        'a number that is not one',
+        { rolloutTimeout: '10m' },
+        /parameter 'rolloutTimeout' must be a number, but got '10m'/,
+      ],
+      [
+        'a misspelt name',
+        { aprovers: 'x' },
+        /templates\/cd\.yml: unexpected parameter 'aprovers'; declared: ciResource, /,
+      ],
+      [
+        'a mapping for a string',
+        { stagingBaseUrl: { url: 'x' } },
+        /parameter 'stagingBaseUrl' must be a string, but got a mapping/,
+      ],
+    ];
+    for (const [mistake, overrides, expected] of mistakes) {
+      it(`says clearly what is wrong with ${mistake}`, () => {
+        const cleaned = Object.fromEntries(
+          Object.entries(overrides).filter(([, value]) => value !== undefined),
+        );
+        const run = () =>
+          overrides.imageRepository === undefined && 'imageRepository' in overrides
+            ? expandWith('templates/cd.yml', withoutKeys(cdParameters(), ['imageRepository']))
+            : expandCd(cleaned);
+        assert.throws(
+          run,
+          (error: unknown) => error instanceof TemplateError && expected.test(error.message),
+        );
+      });
+    }
+    it('says which stepList item is not a step', () => {
+      assert.throws(
+        () => expandWith('templates/pr.yml', { testSteps: ['npm test'] }),
+        /templates\/pr\.yml: parameter 'testSteps' must be a list of steps, but got a sequence/,
+      );
+    });
+  });
+});
+
+function cdParameters(): YamlMapping {
+  return asMapping(asMapping(asMapping(asMapping(loadYaml(example('cd'))).extends).parameters).cd);
+}
