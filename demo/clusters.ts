@@ -15,6 +15,21 @@ export interface ClusterSupport {
   readonly reason: string;
 }
 
+/** One emulated AKS cluster, as the AksDeploy steps and the demo's own checks see it. */
+export interface DemoCluster {
+  readonly resourceGroup: string;
+  readonly clusterName: string;
+  /** The objects the cluster holds in the sample app's namespace (and the namespace), read from its store. */
+  objects(): string[];
+}
+
+/** The staging and production clusters. */
+export interface DemoClusters {
+  readonly staging: DemoCluster;
+  readonly production: DemoCluster;
+  stop(): Promise<void>;
+}
+
 /** The parts the AksDeploy steps need, and how the demo names each when it is missing. */
 const requiredParts: readonly { readonly path: string; readonly what: string }[] = [
   {

@@ -1,9 +1,10 @@
 import { runTask, type TaskRun } from '../test/harness/agent';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClusterSupport } from './clusters';
-import { appVersion, connections, workspaceId, type DemoEnvironment } from './environment';
+import type { ClusterSupport, DemoCluster, DemoClusters } from './clusters';
+import { appName, appVersion, connections, workspaceId, type DemoEnvironment } from './environment';
 import type { PipelineLog } from './log';
+import { sampleAppManifests } from './manifests';
 import { stages, type StepRecord, type StepStatus } from './pipeline';
 import type { SampleImage } from './sample-image';
 
@@ -14,6 +15,8 @@ export interface FlowContext {
   readonly tasks: ReadonlyMap<string, string>;
   readonly image: SampleImage;
   readonly clusters: ClusterSupport;
+  /** The emulated AKS clusters, when they are available. */
+  readonly cluster?: DemoClusters;
   readonly log: PipelineLog;
   /** System.PipelineStartTime: the gate's health query looks at requests since then. */
   readonly pipelineStartedAt: Date;
@@ -23,6 +26,8 @@ export interface FlowContext {
 interface FlowState {
   /** Secret variables KeyVaultSecrets set (real values: only ever handed to later tasks). */
   secretVariables: Record<string, string>;
+  /** AcrPromoteImage's imageReference output: what production deploys. */
+  promotedReference?: string;
 }
 
 type StepOutcome = Pick<StepRecord, 'status' | 'logLines' | 'message' | 'summaries' | 'outputs' | 'notes'>;
@@ -84,7 +89,14 @@ export const cdSteps: readonly StepDefinition[] = [
       };
     },
   },
-  aksDeployStep(stages.staging, 'Deploy to staging AKS'),
+  aksDeployStep(stages.staging, 'Deploy to staging AKS', {
+    environment: 'staging',
+    connection: connections.nonprod,
+    cluster: (clusters) => clusters.staging,
+    registry: (context) => context.env.world.nonprod.loginServer,
+    image: (context) =>
+      `${context.env.world.nonprod.loginServer}/${context.image.repository}@${context.image.index.digest}`,
+  }),
   {
     stage: stages.staging,
     name: 'Acceptance gate on staging',
@@ -128,22 +140,29 @@ export const cdSteps: readonly StepDefinition[] = [
     stage: stages.production,
     name: 'Promote the image to the production registry',
     task: 'AcrPromoteImage@1',
-    run: async (context) =>
-      (
-        await harnessStep(context, 'AcrPromoteImage', {
-          inputs: {
-            sourceConnection: connections.nonprod,
-            sourceRegistry: context.env.world.nonprod.loginServer,
-            // By digest: production gets exactly what staging tested.
-            sourceImage: `${context.image.repository}@${context.image.index.digest}`,
-            targetConnection: connections.prod,
-            targetRegistry: context.env.world.prod.loginServer,
-            targetTags: context.image.tag,
-          },
-        })
-      ).outcome,
+    run: async (context, state) => {
+      const run = await harnessStep(context, 'AcrPromoteImage', {
+        inputs: {
+          sourceConnection: connections.nonprod,
+          sourceRegistry: context.env.world.nonprod.loginServer,
+          // By digest: production gets exactly what staging tested.
+          sourceImage: `${context.image.repository}@${context.image.index.digest}`,
+          targetConnection: connections.prod,
+          targetRegistry: context.env.world.prod.loginServer,
+          targetTags: context.image.tag,
+        },
+      });
+      state.promotedReference = run.outcome.outputs.imageReference;
+      return run.outcome;
+    },
   },
-  aksDeployStep(stages.production, 'Deploy to production AKS'),
+  aksDeployStep(stages.production, 'Deploy to production AKS', {
+    environment: 'production',
+    connection: connections.prod,
+    cluster: (clusters) => clusters.production,
+    registry: (context) => context.env.world.prod.loginServer,
+    image: (_context, state) => state.promotedReference,
+  }),
 ];
 
 /**
@@ -178,12 +197,55 @@ export async function runCdFlow(context: FlowContext): Promise<StepRecord[]> {
   return records;
 }
 
-function aksDeployStep(stage: string, name: string): StepDefinition {
+/** Where one AksDeploy step deploys, and what. */
+interface DeployTarget {
+  readonly environment: string;
+  readonly connection: string;
+  readonly cluster: (clusters: DemoClusters) => DemoCluster;
+  /** The registry the environment's manifests name the image in. */
+  readonly registry: (context: FlowContext) => string;
+  /** The pinned reference to deploy (`registry/repository@digest`). */
+  readonly image: (context: FlowContext, state: FlowState) => string | undefined;
+}
+
+function aksDeployStep(stage: string, name: string, target: DeployTarget): StepDefinition {
   return {
     stage,
     name,
     task: 'AksDeploy@1',
-    run: async (context) => notRun('NotAvailable', context.clusters.reason),
+    run: async (context, state) => {
+      if (!context.clusters.available || !context.cluster)
+        return notRun('NotAvailable', context.clusters.reason);
+      const image = target.image(context, state);
+      if (!image) return notRun('Failed', 'No pinned image to deploy: the promotion set no imageReference.');
+      const cluster = target.cluster(context.cluster);
+      const run = await harnessStep(context, 'AksDeploy', {
+        inputs: {
+          connectionType: 'azureResourceManager',
+          azureSubscription: target.connection,
+          resourceGroup: cluster.resourceGroup,
+          clusterName: cluster.clusterName,
+          namespace: appName,
+          manifests: 'manifests/*.yaml',
+          images: image,
+          rolloutTimeout: '30',
+          rollbackOnFailure: 'true',
+        },
+        prepare: (dirs) => {
+          mkdirSync(join(dirs.sources, 'manifests'));
+          writeFileSync(
+            join(dirs.sources, 'manifests', `${appName}.yaml`),
+            sampleAppManifests({ registry: target.registry(context), environment: target.environment }),
+          );
+        },
+      });
+      // Read back from the cluster's own store, not from what the task says it did.
+      const held = cluster.objects();
+      return {
+        ...run.outcome,
+        notes: [`${target.environment} cluster holds: ${held.join(', ') || 'nothing'}`],
+      };
+    },
   };
 }
 

@@ -6,12 +6,13 @@ import './loopback-only.cjs';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { clusterSupport } from './clusters';
-import { startDemoEnvironment, type DemoEnvironment } from './environment';
+import { startDemoEnvironment } from './environment';
 import { runCdFlow } from './flow';
 import { createPipelineLog } from './log';
 import { buildAndUnpack, repoRoot } from './package';
 import { outcomeOf, type RunOutcome } from './pipeline';
 import { signalDescendants, stopEverythingOnSignal } from './processes';
+import { registryBinary } from '../test/emulators/registry';
 import { compareRegistries } from './registries';
 import { summaryLines, writeReport, type Phase } from './report';
 import { buildSampleImage, pushToNonProduction } from './sample-image';
@@ -42,7 +43,14 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  let environment: DemoEnvironment | undefined;
+  const missing = missingSystemTools();
+  if (missing.length > 0) {
+    console.error(
+      `demo: ${missing.join(' and ')} must be installed: run sudo scripts/install-system-deps.sh (Debian or Ubuntu).`,
+    );
+    return 2;
+  }
+
   let stopEnvironment: (() => Promise<void>) | undefined;
   stopEverythingOnSignal(
     async () => stopEnvironment?.(),
@@ -76,7 +84,7 @@ async function main(): Promise<number> {
       return 2;
     }
 
-    environment = await timed('emulated Azure', () =>
+    const environment = await timed('emulated Azure', () =>
       startDemoEnvironment({ breakage: options.breakage, onStarted: (stop) => (stopEnvironment = stop) }),
     );
     const { world, staging } = environment;
@@ -103,7 +111,7 @@ async function main(): Promise<number> {
 
     const pipelineStartedAt = new Date();
     const steps = await timed('pipeline', () =>
-      runCdFlow({ env: environment!, tasks: extension.tasks, image, clusters, log, pipelineStartedAt }),
+      runCdFlow({ env: environment, tasks: extension.tasks, image, clusters, log, pipelineStartedAt }),
     );
     const registries = compareRegistries(world, image);
     let outcome: RunOutcome = outcomeOf(steps);
@@ -151,6 +159,16 @@ async function main(): Promise<number> {
     const leftovers = signalDescendants('SIGKILL');
     if (leftovers > 0) console.error(`demo: killed ${leftovers} process(es) left running.`);
   }
+}
+
+/** The system tools the emulated registries need, which npm ci does not bring. */
+function missingSystemTools(): string[] {
+  const tools = [registryBinary, 'skopeo'];
+  const onPath = (name: string) =>
+    name.startsWith('/')
+      ? existsSync(name)
+      : (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
+  return tools.filter((tool) => !onPath(tool)).map((tool) => tool.split('/').pop()!);
 }
 
 main()
