@@ -107,9 +107,9 @@ export class Cluster {
   }
 
   /**
-   * Server-side apply (idempotent, so retried). `before` is the live object read first:
-   * a new resourceVersion means configured, the same one unchanged; a dry run compares
-   * the answer with it instead.
+   * Server-side apply (idempotent, so retried). `before` is the live object read first;
+   * the answer is compared with it, server-owned fields aside, to tell configured from
+   * unchanged (the same way for a dry run, whose answer is never stored).
    */
   async apply(
     info: ResourceInfo,
@@ -129,13 +129,9 @@ export class Cluster {
       });
       const action = !before
         ? 'created'
-        : dryRun
-          ? comparable(body) === comparable(before)
-            ? 'unchanged'
-            : 'configured'
-          : body.metadata.resourceVersion === before.metadata.resourceVersion
-            ? 'unchanged'
-            : 'configured';
+        : comparable(body) === comparable(before)
+          ? 'unchanged'
+          : 'configured';
       return { kind: 'applied', live: body, action: status === 201 ? 'created' : action };
     } catch (error) {
       if (error instanceof KubernetesApiError && error.status === 409 && error.reason === 'Conflict') {
