@@ -321,6 +321,9 @@ class Promotion {
           cause: sourceFailure,
         },
       );
+    } finally {
+      // An upload that failed leaves the download paused and connected: close it.
+      body.destroy();
     }
     this.blobs.copied++;
     this.blobs.copiedBytes += blob.size;
