@@ -1,6 +1,7 @@
 // Renders the project's SVG artwork to the PNGs the Marketplace and Azure Pipelines show:
-// images/icon.svg → images/icon.png (the extension's icon), and images/tasks/<Task>.svg →
-// tasks/<Task>/icon.png for every task that exists. The PNGs are committed, so a build
+// images/icon.svg → images/icon.png (the extension's icon), images/tasks/<Task>.svg →
+// tasks/<Task>/icon.png for every task that exists, and images/pipeline-flow.svg →
+// images/pipeline-flow.png (the templates' flow, shown in the README and overview.md). The PNGs are committed, so a build
 // needs no renderer; run `npm run images` after changing an SVG.
 import { Resvg } from '@resvg/resvg-js';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // 32×32; rendering at twice that keeps it sharp on high-density screens.
 const extensionIconPx = 128;
 const taskIconPx = 64;
+// The diagram is drawn 1504 units wide; twice that stays sharp when a page scales it.
+const diagramPx = 3008;
 
 function render(svgPath, pngPath, widthPx) {
   const png = new Resvg(readFileSync(svgPath), { fitTo: { mode: 'width', value: widthPx } }).render().asPng();
@@ -22,6 +25,7 @@ function render(svgPath, pngPath, widthPx) {
 }
 
 render(join(root, 'images', 'icon.svg'), join(root, 'images', 'icon.png'), extensionIconPx);
+render(join(root, 'images', 'pipeline-flow.svg'), join(root, 'images', 'pipeline-flow.png'), diagramPx);
 
 const tasks = new Set(taskNames());
 const artwork = readdirSync(join(root, 'images', 'tasks')).filter((file) => file.endsWith('.svg'));
