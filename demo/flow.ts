@@ -5,6 +5,7 @@ import type { ClusterSupport, DemoCluster, DemoClusters } from './clusters';
 import { appName, appVersion, connections, workspaceId, type DemoEnvironment } from './environment';
 import type { PipelineLog } from './log';
 import { sampleAppManifests } from './manifests';
+import { interruption } from './processes';
 import { stages, type StepRecord, type StepStatus } from './pipeline';
 import type { SampleImage } from './sample-image';
 
@@ -174,6 +175,8 @@ export async function runCdFlow(context: FlowContext): Promise<StepRecord[]> {
   const state: FlowState = { secretVariables: {} };
   let stage = '';
   for (const step of cdSteps) {
+    // Interrupted: the signal handler is stopping everything; start nothing new.
+    if (interruption()) break;
     if (step.stage !== stage) {
       stage = step.stage;
       context.log.stage(stage);

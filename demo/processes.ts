@@ -43,17 +43,23 @@ export function signalDescendants(signal: NodeJS.Signals, root: number = process
   return pids.length;
 }
 
+let interruptedBy: NodeJS.Signals | undefined;
+
+/** The signal that interrupted the demo, if one did: the run stops and the handler exits. */
+export function interruption(): NodeJS.Signals | undefined {
+  return interruptedBy;
+}
+
 /**
  * Runs `cleanup` once on SIGINT, SIGTERM or SIGHUP, then kills any descendant still alive
  * and exits with 128 + the signal number, as a shell reports an interrupted command.
  */
 export function stopEverythingOnSignal(cleanup: () => Promise<void>, say: (line: string) => void): void {
-  let stopping = false;
   const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
+      if (interruptedBy) return;
+      interruptedBy = signal;
       say(`\n${signal}: stopping everything the demo started...`);
       // Task processes first: they hold connections the emulators wait on when closing.
       signalDescendants('SIGTERM');

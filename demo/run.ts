@@ -11,7 +11,7 @@ import { runCdFlow } from './flow';
 import { createPipelineLog } from './log';
 import { buildAndUnpack, repoRoot } from './package';
 import { outcomeOf, type RunOutcome } from './pipeline';
-import { signalDescendants, stopEverythingOnSignal } from './processes';
+import { interruption, signalDescendants, stopEverythingOnSignal } from './processes';
 import { registryBinary } from '../test/emulators/registry';
 import { compareRegistries } from './registries';
 import { summaryLines, writeReport, type Phase } from './report';
@@ -113,6 +113,7 @@ async function main(): Promise<number> {
     const steps = await timed('pipeline', () =>
       runCdFlow({ env: environment, tasks: extension.tasks, image, clusters, log, pipelineStartedAt }),
     );
+    if (interruption()) return 130;
     const registries = compareRegistries(world, image);
     let outcome: RunOutcome = outcomeOf(steps);
     const promoted = steps.some((step) => step.task === 'AcrPromoteImage@1' && step.status === 'Succeeded');
@@ -177,6 +178,8 @@ main()
     return 1;
   })
   .then((code) => {
+    // After a signal its handler stops everything and exits with 128 + the signal number.
+    if (interruption()) return;
     // Keep-alive sockets and timers of the emulators must not keep the demo alive.
     process.stdout.write('', () => process.exit(code));
   });

@@ -155,36 +155,39 @@ describe('npm run demo', function () {
     assert.equal(result.registries.prod.digest, undefined);
   });
 
-  it('stops everything it started on Ctrl-C', async () => {
-    const outDir = mkdtempSync(join(tmpdir(), 'demo-test-'));
-    outDirs.push(outDir);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--out-dir', outDir], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const seen: number[] = [];
-    const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
-    await new Promise<void>((ready) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        // Mid-pipeline: the registries, the emulators and a task process are all running.
-        if (/▶ Acceptance gate/.test(output) && seen.length === 0) {
-          seen.push(...descendantPids(child.pid));
-          child.kill('SIGINT');
-          ready();
-        }
+  // Right after start-up (registries and emulators up) and mid-pipeline (a task process running).
+  for (const moment of [/CI pushed|Started the emulated Azure/, /▶ Acceptance gate/]) {
+    it(`stops everything it started on Ctrl-C (at ${moment.source})`, async () => {
+      const outDir = mkdtempSync(join(tmpdir(), 'demo-test-'));
+      outDirs.push(outDir);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--out-dir', outDir], {
+        cwd: repoRoot,
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      void exited.then(() => ready());
+      let output = '';
+      const seen: number[] = [];
+      const exited = new Promise<number | null>((resolveExit) => child.on('close', resolveExit));
+      await new Promise<void>((ready) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          // Mid-pipeline: the registries, the emulators and a task process are all running.
+          if (moment.test(output) && seen.length === 0) {
+            seen.push(...descendantPids(child.pid));
+            child.kill('SIGINT');
+            ready();
+          }
+        });
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        void exited.then(() => ready());
+      });
+      assert.equal(await exited, 130, output);
+      assert.match(output, /SIGINT: stopping everything the demo started/);
+      assert.ok(seen.length >= 2, `the registries were running: ${seen.length} descendants`);
+      const alive = seen.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
+      assert.deepEqual(alive, [], 'no process the demo started outlives it');
     });
-    assert.equal(await exited, 130, output);
-    assert.match(output, /SIGINT: stopping everything the demo started/);
-    assert.ok(seen.length >= 2, `the registries were running: ${seen.length} descendants`);
-    const alive = seen.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
-    assert.deepEqual(alive, [], 'no process the demo started outlives it');
-  });
+  }
 
   it('refuses anything but loopback in the processes it runs', () => {
     const attempt = (target: string) =>
