@@ -128,7 +128,10 @@ export function createVsix(options) {
     writeFileSync(join(target, 'task.json'), JSON.stringify(taskJson, null, 2) + '\n');
   }
   mkdirSync(join(stagingDir, 'images'));
-  copyFileSync(join(root, 'images', 'icon.png'), join(stagingDir, 'images', 'icon.png'));
+  // The icon, and the diagram overview.md shows (addressable in vss-extension.json).
+  for (const image of ['icon.png', 'pipeline-flow.png']) {
+    copyFileSync(join(root, 'images', image), join(stagingDir, 'images', image));
+  }
   copyFileSync(join(root, 'overview.md'), join(stagingDir, 'overview.md'));
   copyFileSync(join(root, 'LICENSE'), join(stagingDir, 'LICENSE'));
 

@@ -101,6 +101,7 @@ describe('npm run package', () => {
     const expected = [
       ...taskNames().flatMap((task) => [`${task}/task.json`, `${task}/index.js`, `${task}/icon.png`]),
       'images/icon.png',
+      'images/pipeline-flow.png',
       'overview.md',
       'LICENSE',
       'extension.vsixmanifest',
