@@ -177,8 +177,8 @@ export class Cluster {
     }
   }
 
-  /** Streams changes to a collection from `resourceVersion` until `signal` aborts; resumes when the server ends the stream. */
-  async watch(
+  /** Follows changes to a collection from `resourceVersion` until `signal` aborts (see KubernetesClient.follow). */
+  watch(
     info: ResourceInfo,
     namespace: string | undefined,
     resourceVersion: string,
@@ -186,31 +186,7 @@ export class Cluster {
     signal: AbortSignal,
     relist: () => Promise<string>,
   ): Promise<void> {
-    let from = resourceVersion;
-    while (!signal.aborted) {
-      try {
-        await this.client.watch(
-          collectionPath(info, namespace),
-          { resourceVersion: from, timeoutSeconds: '300' },
-          (event) => {
-            if (event.type === 'ERROR') {
-              // 410 Gone: the resourceVersion is too old; list again.
-              if (isRecord(event.object) && (event.object as unknown as { code?: number }).code === 410)
-                from = '';
-              return;
-            }
-            if (event.object.metadata.resourceVersion) from = event.object.metadata.resourceVersion;
-            if (event.type !== 'BOOKMARK') onChange(event);
-          },
-          signal,
-        );
-      } catch (error) {
-        if (signal.aborted) return;
-        if (error instanceof KubernetesApiError && error.status === 410) from = '';
-        else throw error;
-      }
-      if (from === '' && !signal.aborted) from = await relist();
-    }
+    return this.client.follow(collectionPath(info, namespace), resourceVersion, onChange, signal, relist);
   }
 
   /** Pods matching a workload's selector. */

@@ -44,6 +44,8 @@ export class KubernetesApiError extends Error {
     message: string,
     readonly causes: readonly { type?: string; message?: string; field?: string }[],
     readonly operation: string,
+    /** The answer's Retry-After header, when it had one. */
+    readonly retryAfter?: string,
   ) {
     super(`${operation}: ${status} ${reason}: ${message}`);
     this.name = 'KubernetesApiError';
@@ -81,6 +83,9 @@ export interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   readonly object: KubeObject;
 }
+
+/** How long one watch stream may stay open before the server ends it and it is reopened. */
+const watchTimeoutSeconds = 300;
 
 const networkErrorCodes = new Set([
   'ECONNRESET',
@@ -163,15 +168,15 @@ export class KubernetesClient {
         }
         outcome = { kind: 'response', status: response.status, retryAfter: response.retryAfter };
         const delay = request.idempotent ? retryDelayMs(this.policy, attempt, outcome) : undefined;
-        if (delay === undefined) throw statusError(response.status, response.text, operation);
+        if (delay === undefined)
+          throw statusError(response.status, response.text, operation, response.retryAfter);
         this.stats.retries++;
         await this.wait(delay);
         continue;
       } catch (error) {
         if (error instanceof KubernetesApiError) throw error;
         failure = error;
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        if (!networkErrorCodes.has(code) && !/socket hang up/i.test((error as Error).message)) {
+        if (!isDroppedConnection(error)) {
           throw new KubernetesUnreachableError(this.access.server, operation, error);
         }
         outcome = { kind: 'networkError' };
@@ -184,45 +189,139 @@ export class KubernetesClient {
   }
 
   /**
-   * Streams a watch (`?watch=1`) until the server ends it, `signal` aborts, or an error.
-   * Resolves when the stream ends; the caller resumes from the last resourceVersion.
+   * Follows a collection from `resourceVersion` until `signal` aborts. A stream the server
+   * ends (its timeoutSeconds) is reopened from the last resourceVersion seen, bookmarks
+   * included; a dropped connection or a retryable status is reopened after the retry
+   * policy's backoff, which restarts once events flow again; 410 Gone, as a status or as an
+   * ERROR event, means that version was compacted away, so `relist` lists afresh and gives
+   * the version to watch from. Other errors end the watch.
+   * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
    */
-  async watch(
+  async follow(
+    path: string,
+    resourceVersion: string,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+    relist: () => Promise<string>,
+  ): Promise<void> {
+    let from = resourceVersion;
+    let failures = 0;
+    let refresh = false;
+    while (!signal.aborted) {
+      let outcome: AttemptOutcome | undefined;
+      let failure: unknown;
+      try {
+        await this.watchOnce(
+          path,
+          { resourceVersion: from, timeoutSeconds: String(watchTimeoutSeconds) },
+          (event) => {
+            failures = 0;
+            if (event.type === 'ERROR') {
+              const code = (event.object as unknown as { code?: number }).code;
+              if (code === 410) from = '';
+              return;
+            }
+            if (event.object.metadata?.resourceVersion) from = event.object.metadata.resourceVersion;
+            if (event.type !== 'BOOKMARK') onEvent(event);
+          },
+          signal,
+          refresh,
+        );
+        refresh = false;
+      } catch (error) {
+        if (signal.aborted) return;
+        failure = error;
+        if (error instanceof KubernetesApiError) {
+          if (error.status === 410) from = '';
+          else if (error.status === 401 && this.access.token && !refresh) refresh = true;
+          else outcome = { kind: 'response', status: error.status, ...retryAfterOf(error) };
+        } else if (isDroppedConnection(error)) {
+          outcome = { kind: 'networkError' };
+        } else {
+          throw new KubernetesUnreachableError(this.access.server, `WATCH ${path}`, error);
+        }
+      }
+      if (outcome) {
+        const delay = retryDelayMs(this.policy, failures++, outcome);
+        if (delay === undefined) {
+          if (failure instanceof KubernetesApiError) throw failure;
+          throw new KubernetesUnreachableError(this.access.server, `WATCH ${path}`, failure);
+        }
+        this.stats.retries++;
+        await this.wait(delay);
+      }
+      if (from === '' && !signal.aborted) from = await relist();
+    }
+  }
+
+  /**
+   * One watch stream (`?watch=1`) until the server ends it (resolves), `signal` aborts
+   * (resolves), or it fails: a status answer is a KubernetesApiError, a connection cut
+   * mid-stream an ECONNRESET error.
+   */
+  private async watchOnce(
     path: string,
     query: Readonly<Record<string, string | undefined>>,
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
+    refresh: boolean,
   ): Promise<void> {
     const url = this.urlFor(path, { ...query, watch: '1', allowWatchBookmarks: 'true' });
-    const headers = await this.headers('application/json', false);
+    const headers = await this.headers('application/json', refresh);
     this.stats.requests++;
+    if (signal.aborted) return;
+    let onAbort = (): void => undefined;
     await new Promise<void>((resolve, reject) => {
-      const req = https.request(url, { method: 'GET', headers, agent: this.agent, signal }, (res) => {
-        if ((res.statusCode ?? 0) >= 300) {
-          let text = '';
+      const fail = (error: unknown): void => (signal.aborted ? resolve() : reject(error));
+      const req = https.request(
+        url,
+        {
+          method: 'GET',
+          headers,
+          agent: this.agent,
+          ...(this.access.tlsServerName ? { servername: this.access.tlsServerName } : {}),
+        },
+        (res) => {
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => reject(statusError(res.statusCode ?? 0, text, `WATCH ${path}`)));
-          return;
-        }
-        let buffered = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline).trim();
-            buffered = buffered.slice(newline + 1);
-            if (line) onEvent(JSON.parse(line) as WatchEvent);
+          if ((res.statusCode ?? 0) >= 300) {
+            let text = '';
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () =>
+              reject(statusError(res.statusCode ?? 0, text, `WATCH ${path}`, res.headers['retry-after'])),
+            );
+            return;
           }
-        });
-        res.on('end', () => resolve());
-        res.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
-        res.on('aborted', () => resolve());
-      });
-      req.on('error', (error) => (signal.aborted ? resolve() : reject(error)));
+          let buffered = '';
+          res.on('data', (chunk: string) => {
+            buffered += chunk;
+            let newline: number;
+            while ((newline = buffered.indexOf('\n')) >= 0) {
+              const line = buffered.slice(0, newline).trim();
+              buffered = buffered.slice(newline + 1);
+              if (!line) continue;
+              let event: WatchEvent;
+              try {
+                event = JSON.parse(line) as WatchEvent;
+              } catch {
+                // A line cut short is a broken stream: reopen it rather than act on half an event.
+                req.destroy(Object.assign(new Error('malformed watch event'), { code: 'ECONNRESET' }));
+                return;
+              }
+              onEvent(event);
+            }
+          });
+          res.on('end', () => (res.complete ? resolve() : fail(droppedError())));
+          res.on('error', fail);
+          // A server that dies mid-stream ends it without the final chunk: that is a drop, not an end.
+          res.on('aborted', () => fail(droppedError()));
+        },
+      );
+      req.on('error', fail);
+      // One listener per stream, removed when it settles: reconnects must not pile listeners onto the signal.
+      onAbort = () => req.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
       req.end();
-    });
+    }).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Closes idle keep-alive connections so the process can exit. */
@@ -290,7 +389,12 @@ function parseJson(text: string): unknown {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-function statusError(status: number, text: string, operation: string): KubernetesApiError {
+function statusError(
+  status: number,
+  text: string,
+  operation: string,
+  retryAfter?: string | string[],
+): KubernetesApiError {
   let parsed: { reason?: string; message?: string; details?: { causes?: KubernetesApiError['causes'] } } = {};
   try {
     parsed = JSON.parse(text) as typeof parsed;
@@ -303,5 +407,19 @@ function statusError(status: number, text: string, operation: string): Kubernete
     parsed.message ?? text.slice(0, 200),
     parsed.details?.causes ?? [],
     operation,
+    retryAfter === undefined ? undefined : String(retryAfter),
   );
+}
+
+function retryAfterOf(error: KubernetesApiError): { retryAfter?: string } {
+  return error.retryAfter === undefined ? {} : { retryAfter: error.retryAfter };
+}
+
+function droppedError(): Error {
+  return Object.assign(new Error('the watch stream was cut'), { code: 'ECONNRESET' });
+}
+
+function isDroppedConnection(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return networkErrorCodes.has(code) || /socket hang up/i.test((error as Error | undefined)?.message ?? '');
 }
