@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Endpoint } from '../test/harness/agent';
@@ -74,6 +74,7 @@ export async function startDemoEnvironment(options: {
   const secrets = {
     'api-token': `sat_${randomBytes(12).toString('hex')}`,
     'db-password': `Pw-${randomBytes(9).toString('base64url')}!`,
+    'appinsights-connection-string': `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
   };
   for (const [name, value] of Object.entries(secrets)) vault.setSecret(name, value);
 

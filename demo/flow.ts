@@ -1,8 +1,15 @@
-import { runTask, type TaskRun } from '../test/harness/agent';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { runTask, type RunDirectories, type TaskRun } from '../test/harness/agent';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterSupport, DemoCluster, DemoClusters } from './clusters';
-import { appName, appVersion, connections, workspaceId, type DemoEnvironment } from './environment';
+import {
+  appName,
+  appVersion,
+  connections,
+  vaultName,
+  workspaceId,
+  type DemoEnvironment,
+} from './environment';
 import type { PipelineLog } from './log';
 import { sampleAppManifests } from './manifests';
 import { interruption } from './processes';
@@ -27,6 +34,11 @@ export interface FlowContext {
 interface FlowState {
   /** Secret variables KeyVaultSecrets set (real values: only ever handed to later tasks). */
   secretVariables: Record<string, string>;
+  /**
+   * The Kubernetes Secret KeyVaultSecrets exported for the deploy that follows it in the
+   * same job (it holds secret values: only ever written into that step's temp folder).
+   */
+  secretManifest?: string;
   /** AcrPromoteImage's imageReference output: what production deploys. */
   promotedReference?: string;
 }
@@ -69,27 +81,7 @@ checks:
 
 /** The CD flow's steps, in the order the templates lay them out. */
 export const cdSteps: readonly StepDefinition[] = [
-  {
-    stage: stages.staging,
-    name: "Load the sample app's secrets",
-    task: 'KeyVaultSecrets@1',
-    run: async (context, state) => {
-      const run = await harnessStep(context, 'KeyVaultSecrets', {
-        inputs: {
-          azureSubscription: connections.nonprod,
-          keyVaultName: 'sample-app-kv',
-          secrets: 'api-token => API_TOKEN\ndb-password => DB_PASSWORD',
-        },
-      });
-      state.secretVariables = run.secretVariables;
-      const names = Object.keys(run.secretVariables);
-      const masked = names.map((name) => `${name} = ***`).join(', ');
-      return {
-        ...run.outcome,
-        notes: names.length > 0 ? [`secret variables for later steps: ${masked}`] : [],
-      };
-    },
-  },
+  keyVaultStep(stages.staging, connections.nonprod),
   aksDeployStep(stages.staging, 'Deploy to staging AKS', {
     environment: 'staging',
     connection: connections.nonprod,
@@ -99,7 +91,7 @@ export const cdSteps: readonly StepDefinition[] = [
       `${context.env.world.nonprod.loginServer}/${context.image.repository}@${context.image.index.digest}`,
   }),
   {
-    stage: stages.staging,
+    stage: stages.acceptance,
     name: 'Acceptance gate on staging',
     task: 'AcceptanceGate@1',
     run: async (context, state) =>
@@ -122,8 +114,8 @@ export const cdSteps: readonly StepDefinition[] = [
       ).outcome,
   },
   {
-    stage: stages.approval,
-    name: 'Manual validation',
+    stage: stages.validation,
+    name: 'Approve the promotion to production',
     task: 'ManualValidation@1 (agentless)',
     run: async () => ({
       status: 'AutoApproved',
@@ -138,8 +130,8 @@ export const cdSteps: readonly StepDefinition[] = [
     }),
   },
   {
-    stage: stages.production,
-    name: 'Promote the image to the production registry',
+    stage: stages.promote,
+    name: 'Promote the image by digest',
     task: 'AcrPromoteImage@1',
     run: async (context, state) => {
       const run = await harnessStep(context, 'AcrPromoteImage', {
@@ -157,6 +149,7 @@ export const cdSteps: readonly StepDefinition[] = [
       return run.outcome;
     },
   },
+  keyVaultStep(stages.production, connections.prod),
   aksDeployStep(stages.production, 'Deploy to production AKS', {
     environment: 'production',
     connection: connections.prod,
@@ -200,6 +193,51 @@ export async function runCdFlow(context: FlowContext): Promise<StepRecord[]> {
   return records;
 }
 
+/** The Kubernetes Secret file KeyVaultSecrets exports and AksDeploy applies, as in templates/steps/deploy.yml. */
+const secretManifestFile = 'appinsights-secret.yaml';
+
+/**
+ * KeyVaultSecrets at the start of a deploy job: the app's Application Insights connection
+ * string exported as a Kubernetes Secret for the deploy, and the API token the gate sends.
+ */
+function keyVaultStep(stage: string, connection: string): StepDefinition {
+  return {
+    stage,
+    name: 'Secrets from Key Vault',
+    task: 'KeyVaultSecrets@1',
+    run: async (context, state) => {
+      const run = await harnessStep(context, 'KeyVaultSecrets', {
+        inputs: {
+          azureSubscription: connection,
+          keyVaultName: vaultName,
+          secrets:
+            'appinsights-connection-string => APPLICATIONINSIGHTS_CONNECTION_STRING\napi-token => API_TOKEN',
+          exportFile: secretManifestFile,
+          exportFormat: 'kubernetesSecret',
+        },
+        expectedSecretFiles: [secretManifestFile],
+      });
+      state.secretVariables = run.secretVariables;
+      state.secretManifest = readIfPresent(join(run.dirs.temp, secretManifestFile));
+      const names = Object.keys(run.secretVariables);
+      const masked = names.map((name) => `${name} = ***`).join(', ');
+      return {
+        ...run.outcome,
+        notes: [
+          ...(names.length > 0 ? [`secret variables for later steps: ${masked}`] : []),
+          ...(state.secretManifest
+            ? [`exported ${secretManifestFile} (a Kubernetes Secret) for the deploy`]
+            : []),
+        ],
+      };
+    },
+  };
+}
+
+function readIfPresent(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
 /** Where one AksDeploy step deploys, and what. */
 interface DeployTarget {
   readonly environment: string;
@@ -229,12 +267,15 @@ function aksDeployStep(stage: string, name: string, target: DeployTarget): StepD
           resourceGroup: cluster.resourceGroup,
           clusterName: cluster.clusterName,
           namespace: appName,
-          manifests: 'manifests/*.yaml',
+          manifests: `manifests/*.yaml\n$(Agent.TempDirectory)/${secretManifestFile}`,
           images: image,
           rolloutTimeout: '30',
           rollbackOnFailure: 'true',
         },
+        expectedSecretFiles: [secretManifestFile],
         prepare: (dirs) => {
+          if (state.secretManifest)
+            writeFileSync(join(dirs.temp, secretManifestFile), state.secretManifest, { mode: 0o600 });
           mkdirSync(join(dirs.sources, 'manifests'));
           writeFileSync(
             join(dirs.sources, 'manifests', `${appName}.yaml`),
@@ -261,7 +302,7 @@ async function harnessStep(
   context: FlowContext,
   taskName: string,
   run: Omit<TaskRun, 'task'>,
-): Promise<{ outcome: StepOutcome; secretVariables: Record<string, string> }> {
+): Promise<{ outcome: StepOutcome; secretVariables: Record<string, string>; dirs: RunDirectories }> {
   const folder = context.tasks.get(taskName);
   if (!folder) throw new Error(`The vsix holds no ${taskName} task.`);
   const result = await runTask({
@@ -295,6 +336,7 @@ async function harnessStep(
       ),
       notes: [],
     },
+    dirs: result.dirs,
     secretVariables: Object.fromEntries(
       variables.filter((variable) => variable.secret).map((variable) => [variable.name, variable.value]),
     ),

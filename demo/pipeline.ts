@@ -41,11 +41,13 @@ export function passed(status: StepStatus): boolean {
   return status === 'Succeeded' || status === 'SucceededWithIssues' || status === 'AutoApproved';
 }
 
-/** The stages of the CD flow, in the order the templates lay them out. */
+/** The stages of the CD flow, named as templates/cd.yml names them. */
 export const stages = {
-  staging: 'Deploy to staging',
-  approval: 'Approve',
-  production: 'Promote and deploy to production',
+  staging: 'Staging',
+  acceptance: 'Acceptance',
+  validation: 'Manual validation',
+  promote: 'Promote to the production registry',
+  production: 'Production',
 } as const;
 
 /** How the whole run ended. */

@@ -84,7 +84,7 @@ describe('npm run demo', function () {
     assert.equal(step(run, 'ManualValidation@1 (agentless)')?.status, 'AutoApproved');
     assert.equal(step(run, 'AcrPromoteImage@1')?.outputs.imageDigest, result.image.digest);
     // The log shows the Key Vault secrets only masked.
-    assert.match(run.output, /API_TOKEN = \*\*\*, DB_PASSWORD = \*\*\*/);
+    assert.match(run.output, /APPLICATIONINSIGHTS_CONNECTION_STRING = \*\*\*, API_TOKEN = \*\*\*/);
     assert.match(run.output, /auto-approved by the demo/);
     assert.match(run.output, /━━ Summary/);
     assert.match(
@@ -94,7 +94,7 @@ describe('npm run demo', function () {
     const summaries = readdirSync(join(run.outDir, 'summaries'));
     assert.deepEqual(
       summaries.filter((name) => !name.includes('AksDeploy')),
-      ['01-KeyVaultSecrets.md', '03-AcceptanceGate.md', '05-AcrPromoteImage.md'],
+      ['01-KeyVaultSecrets.md', '03-AcceptanceGate.md', '05-AcrPromoteImage.md', '06-KeyVaultSecrets.md'],
     );
     const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
     assert.match(html, /<table>/);
