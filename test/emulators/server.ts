@@ -112,11 +112,14 @@ export async function startEmulatedAzure(): Promise<EmulatedAzure> {
     const hostHeader = incoming.headers.host ?? '127.0.0.1';
     const url = new URL(incoming.url ?? '/', `${scheme}://${hostHeader}`);
     const host = fixedHost ?? url.hostname.toLowerCase();
+    const disconnected = new AbortController();
+    outgoing.once('close', () => disconnected.abort());
     const request: EmulatedRequest = {
       method: incoming.method ?? 'GET',
       url,
       headers: lowerCaseHeaders(incoming.headers),
       body,
+      signal: disconnected.signal,
     };
     const log = (status: number, fault?: Fault['kind']): void => {
       requests.push({ method: request.method, host, path: url.pathname + url.search, status, fault });
@@ -152,7 +155,8 @@ export async function startEmulatedAzure(): Promise<EmulatedAzure> {
       `No emulated service answers ${request.method} ${host}${url.pathname}.`,
     );
     log(response.status);
-    send(outgoing, response);
+    if (response.stream) await sendStream(outgoing, response, response.stream);
+    else send(outgoing, response);
   }
 
   const front = https.createServer({ cert: ca.server.certPem, key: ca.server.keyPem }, serve('https'));
@@ -264,6 +268,22 @@ function send(outgoing: http.ServerResponse, response: EmulatedResponse): void {
   headers['content-length'] = String(payload?.length ?? 0);
   outgoing.writeHead(response.status, headers);
   outgoing.end(payload);
+}
+
+// Headers go out at once (a watch client waits for them before the first event), then
+// every chunk as it is produced; a client that has gone stops the writing.
+async function sendStream(
+  outgoing: http.ServerResponse,
+  response: EmulatedResponse,
+  stream: AsyncIterable<string | Buffer>,
+): Promise<void> {
+  outgoing.writeHead(response.status, { ...response.headers, 'transfer-encoding': 'chunked' });
+  outgoing.flushHeaders();
+  for await (const chunk of stream) {
+    if (outgoing.destroyed || outgoing.writableEnded) break;
+    outgoing.write(chunk);
+  }
+  if (!outgoing.destroyed && !outgoing.writableEnded) outgoing.end();
 }
 
 function lowerCaseHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {

@@ -11,6 +11,8 @@ export interface EmulatedRequest {
   /** Header names are lower-case. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
+  /** Aborted when the client goes away; long-lived (streamed) answers end on it. */
+  readonly signal?: AbortSignal;
 }
 
 export interface EmulatedResponse {
@@ -18,6 +20,12 @@ export interface EmulatedResponse {
   readonly headers?: Readonly<Record<string, string>>;
   /** An object is sent as JSON; a string or Buffer as is. */
   readonly body?: string | Buffer | object;
+  /**
+   * A long-lived answer (a Kubernetes watch): each chunk is written as it comes, with
+   * chunked transfer encoding; `body` is ignored. It should end when the request's
+   * `signal` aborts, which the front fires when the client disconnects.
+   */
+  readonly stream?: AsyncIterable<string | Buffer>;
 }
 
 /** Answers a request, or returns undefined when the path is not this service's (404 follows). */

@@ -1,0 +1,296 @@
+import type { EmulatedRequest, Handler } from '../types';
+import { ImageBehaviours, type ImageBehaviour } from './controllers/behaviours';
+import { listKind, type ControllerContext } from './controllers/context';
+import { reconcileDaemonSets } from './controllers/daemonset';
+import { DeploymentController } from './controllers/deployment';
+import { reconcileJobs } from './controllers/job';
+import { Kubelet, type ImageExists } from './controllers/kubelet';
+import { reconcileReplicaSets } from './controllers/replicaset';
+import { schedulePods } from './controllers/scheduler';
+import { reconcileStatefulSets } from './controllers/statefulset';
+import { TypeRegistry } from './discovery';
+import type { KubeObject } from './object';
+import { ObjectService } from './objects';
+import { answerKubernetes } from './rest';
+import { ObjectStore } from './store';
+
+/** A node of the cluster's one agent pool. */
+export interface NodeSpec {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Allocatable CPU, e.g. "3860m". */
+  readonly cpu?: string;
+  /** Allocatable memory, e.g. "12Gi". */
+  readonly memory?: string;
+}
+
+/** How a cluster is set up. */
+export interface ClusterOptions {
+  /** The cluster name; its API server answers at `<name>.hcp.azure.test`. */
+  readonly name: string;
+  /** Bearer tokens accepted as they are (local accounts, service accounts). */
+  readonly tokens?: readonly string[];
+  /** Accepts other bearer tokens, e.g. Entra access tokens for the AKS server app. */
+  readonly verifyToken?: (token: string) => boolean;
+  /** Multiplies the controllers' own durations (back-offs, progress deadlines); 0.01 makes 600 s 6 s. */
+  readonly timeScale?: number;
+  /** Whether an image can be pulled (true or its digest); every image can when omitted. */
+  readonly imageExists?: ImageExists;
+  /** The nodes; three `aks-nodepool1-…-vmss00000N` nodes when omitted. */
+  readonly nodes?: readonly NodeSpec[];
+}
+
+/** The host name of a cluster's API server. */
+export function apiServerHost(clusterName: string): string {
+  return `${clusterName}.hcp.azure.test`;
+}
+
+/**
+ * One emulated AKS cluster: an API server (transport-free handler for the shared front)
+ * over an object store, with the controllers, scheduler and kubelet simulated on timers.
+ */
+export class EmulatedCluster {
+  readonly name: string;
+  readonly host: string;
+  readonly store = new ObjectStore();
+  readonly types = new TypeRegistry();
+  readonly objects: ObjectService;
+  /** Per-image container behaviour; set by tests. */
+  readonly behaviours = new ImageBehaviours();
+  /** The handler to register on the shared front for `host`. */
+  readonly handler: Handler;
+  /**
+   * The same API under `https://127.0.0.1:<port>/k8s/clusters/<name>`, registered on the
+   * front's `127.0.0.1` host: kubectl (a Go binary, outside our DNS hook) reaches the
+   * clusters there, told by the kubeconfig's `tls-server-name` which name to verify.
+   */
+  readonly loopbackHandler: Handler;
+  /** The path prefix `loopbackHandler` answers under. */
+  readonly loopbackPath: string;
+  /** Multiplies the controllers' own durations; tests may change it at any time. */
+  timeScale: number;
+
+  private readonly tokens: Set<string>;
+  private readonly verifyToken?: (token: string) => boolean;
+  private readonly kubelet: Kubelet;
+  private readonly deployments: DeploymentController;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private scheduled = false;
+  private running = false;
+  private again = false;
+  private stopped = false;
+
+  constructor(options: ClusterOptions) {
+    this.name = options.name;
+    this.host = apiServerHost(options.name);
+    this.timeScale = options.timeScale ?? 1;
+    this.tokens = new Set(options.tokens ?? []);
+    this.verifyToken = options.verifyToken;
+    this.objects = new ObjectService(this.store, this.types);
+    const scale = (): number => this.timeScale;
+    const context: ControllerContext = {
+      objects: this.objects,
+      get timeScale() {
+        return scale();
+      },
+      type: (group, kind) => {
+        const type = this.types.byKind(group, kind);
+        if (!type) throw new Error(`no type ${group}/${kind}`);
+        return type;
+      },
+      now: () => Date.now(),
+      wakeAt: (time) => this.wakeAt(time),
+      wake: () => this.schedule(),
+    };
+    this.kubelet = new Kubelet(context, this.behaviours, options.imageExists ?? (async () => true));
+    this.deployments = new DeploymentController(context);
+    this.controllerContext = context;
+    this.bootstrap(options.nodes ?? defaultNodes(options.name));
+    this.store.onChange(() => this.schedule());
+    this.handler = (request) => this.answer(request);
+    this.loopbackPath = `/k8s/clusters/${options.name}`;
+    this.loopbackHandler = (request) => {
+      const path = request.url.pathname;
+      if (path !== this.loopbackPath && !path.startsWith(`${this.loopbackPath}/`)) return undefined;
+      const url = new URL(request.url);
+      url.pathname = path.slice(this.loopbackPath.length) || '/';
+      return this.answer({ ...request, url });
+    };
+  }
+
+  private readonly controllerContext: ControllerContext;
+
+  /** Accepts another static bearer token. */
+  addToken(token: string): void {
+    this.tokens.add(token);
+  }
+
+  /** Sets how containers of an image (exact reference, or a repository for all its tags) behave. */
+  setImageBehaviour(imageOrRepository: string, behaviour: ImageBehaviour): void {
+    this.behaviours.set(imageOrRepository, behaviour);
+    this.schedule();
+  }
+
+  /** An object by kind (`Deployment`, or `group/Kind` for ambiguous kinds), or undefined. */
+  getObject(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const [group, bare] = kind.includes('/') ? kind.split('/') : [groupOfKind(kind), kind];
+    const type = this.types.byKind(group!, bare!);
+    return type ? this.objects.find(type, namespace, name) : undefined;
+  }
+
+  /** Every object of a kind, in a namespace or all. */
+  listObjects(kind: string, namespace?: string): KubeObject[] {
+    const [group, bare] = kind.includes('/') ? kind.split('/') : [groupOfKind(kind), kind];
+    return listKind(this.controllerContext, group!, bare!, namespace);
+  }
+
+  /** Stops the controllers' timers (the store stays readable). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private async answer(request: EmulatedRequest) {
+    return answerKubernetes(
+      {
+        objects: this.objects,
+        authenticate: (incoming) => this.authenticate(incoming),
+        readLogs: (pod, options) => this.kubelet.readLogs(pod, options),
+      },
+      request,
+    );
+  }
+
+  private authenticate(request: EmulatedRequest): boolean {
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) return false;
+    return this.tokens.has(token) || !!this.verifyToken?.(token);
+  }
+
+  private bootstrap(nodes: readonly NodeSpec[]): void {
+    const create = (group: string, kind: string, object: KubeObject, namespace?: string) => {
+      const type = this.types.byKind(group, kind)!;
+      return this.objects.create(type, this.objects.prepareCreate(type, object, namespace));
+    };
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      create('', 'Namespace', { metadata: { name } });
+    }
+    for (const node of nodes) {
+      create('', 'Node', {
+        metadata: {
+          name: node.name,
+          labels: {
+            'kubernetes.io/hostname': node.name,
+            'kubernetes.io/os': 'linux',
+            'kubernetes.io/arch': 'amd64',
+            'node.kubernetes.io/instance-type': 'Standard_D4ds_v5',
+            agentpool: 'nodepool1',
+            'kubernetes.azure.com/agentpool': 'nodepool1',
+            'topology.kubernetes.io/region': 'westeurope',
+            ...node.labels,
+          },
+        },
+        spec: {},
+        status: {
+          capacity: { cpu: '4', memory: '16374504Ki', pods: '110' },
+          allocatable: { cpu: node.cpu ?? '3860m', memory: node.memory ?? '12Gi', pods: '110' },
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'KubeletReady',
+              message: 'kubelet is posting ready status',
+            },
+          ],
+          nodeInfo: {
+            kubeletVersion: 'v1.31.3',
+            osImage: 'Ubuntu 22.04.5 LTS',
+            containerRuntimeVersion: 'containerd://1.7.23-1',
+            architecture: 'amd64',
+            operatingSystem: 'linux',
+          },
+        },
+      });
+    }
+  }
+
+  private wakeAt(time: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.schedule();
+      },
+      Math.max(0, time - Date.now()) + 1,
+    );
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  // Controllers run together, soon after any change; changes they make cause one more pass.
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.reconcile();
+    });
+  }
+
+  private reconcile(): void {
+    if (this.stopped) return;
+    this.running = true;
+    try {
+      let passes = 0;
+      do {
+        this.again = false;
+        this.ensureServiceAccounts();
+        this.deployments.reconcile();
+        reconcileReplicaSets(this.controllerContext);
+        reconcileStatefulSets(this.controllerContext);
+        reconcileDaemonSets(this.controllerContext);
+        reconcileJobs(this.controllerContext);
+        schedulePods(this.controllerContext);
+        this.kubelet.reconcile();
+      } while (this.again && ++passes < 20);
+    } finally {
+      this.running = false;
+    }
+    if (this.again) this.schedule();
+  }
+
+  // The service account controller: every namespace has a `default` service account.
+  private ensureServiceAccounts(): void {
+    const accounts = this.types.byKind('', 'ServiceAccount')!;
+    for (const namespace of listKind(this.controllerContext, '', 'Namespace')) {
+      const name = namespace.metadata.name;
+      if (!this.objects.find(accounts, name, 'default')) {
+        this.objects.create(
+          accounts,
+          this.objects.prepareCreate(accounts, { metadata: { name: 'default' } }, name),
+        );
+      }
+    }
+  }
+}
+
+function groupOfKind(kind: string): string {
+  if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'].includes(kind))
+    return 'apps';
+  if (['Job', 'CronJob'].includes(kind)) return 'batch';
+  if (kind === 'CustomResourceDefinition') return 'apiextensions.k8s.io';
+  return '';
+}
+
+function defaultNodes(cluster: string): NodeSpec[] {
+  const id = [...cluster].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) % 100_000_000, 7);
+  return [0, 1, 2].map((index) => ({
+    name: `aks-nodepool1-${String(id).padStart(8, '0')}-vmss00000${index}`,
+  }));
+}

@@ -1,0 +1,441 @@
+import { parse as parseYaml } from 'yaml';
+import type { EmulatedRequest, EmulatedResponse } from '../types';
+import { coreVersions, group, groupList, resourceList, serverVersion, storageKey } from './discovery';
+import { applyConfiguration, recordUpdate } from './managed-fields';
+import { openApiGroupVersion, openApiIndex } from './openapi';
+import { ApiError, badRequest, type KubeObject } from './object';
+import type { ObjectService, PropagationPolicy } from './objects';
+import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
+import { groupVersion, type ResourceType } from './resources';
+import { parseFieldSelector, parseLabelSelector } from './selectors';
+
+/** Serves `GET .../pods/<name>/log`: the text, or an ApiError. */
+export type PodLogReader = (
+  pod: KubeObject,
+  options: { container?: string; previous: boolean; tailLines?: number },
+) => string;
+
+/** What the REST layer needs from its cluster. */
+export interface RestContext {
+  readonly objects: ObjectService;
+  /** True when the request's credentials are accepted. */
+  readonly authenticate: (request: EmulatedRequest) => boolean;
+  readonly readLogs: PodLogReader;
+}
+
+/** A parsed resource URL. */
+interface ResourceRequest {
+  readonly type: ResourceType;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
+}
+
+const notFoundPath = new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+
+/**
+ * The Kubernetes REST API over an ObjectService: discovery, CRUD, server-side apply,
+ * patches, watch and pod logs, with `Status` bodies for every error.
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/
+ */
+export async function answerKubernetes(
+  context: RestContext,
+  request: EmulatedRequest,
+): Promise<EmulatedResponse> {
+  try {
+    if (!context.authenticate(request)) {
+      return status(new ApiError(401, 'Unauthorized', 'Unauthorized'));
+    }
+    return route(context, request);
+  } catch (error) {
+    if (error instanceof ApiError) return status(error);
+    throw error;
+  }
+}
+
+function route(context: RestContext, request: EmulatedRequest): EmulatedResponse {
+  const path = request.url.pathname.replace(/\/+$/, '') || '/';
+  const types = context.objects.types;
+  if (request.method === 'GET') {
+    if (path === '/version') return json(200, serverVersion);
+    if (['/healthz', '/livez', '/readyz'].includes(path))
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
+    if (path === '/api') return json(200, coreVersions(request.url.host));
+    if (path === '/apis') return json(200, groupList(types));
+    const groupOnly = /^\/apis\/([^/]+)$/.exec(path);
+    if (groupOnly) return found(group(types, groupOnly[1]!));
+    if (path === '/api/v1') return found(resourceList(types, '', 'v1'));
+    if (path === '/openapi/v3') return json(200, openApiIndex(types.all()));
+    const openApi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (openApi) {
+      return found(openApiGroupVersion(types.all(), openApi[2] ?? '', openApi[1] ?? openApi[3]!));
+    }
+    const groupVersionOnly = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    if (groupVersionOnly) return found(resourceList(types, groupVersionOnly[1]!, groupVersionOnly[2]!));
+  }
+  const parsed = parseResourcePath(context, path);
+  if (!parsed) throw notFoundPath;
+  return serveResource(context, request, parsed);
+}
+
+function parseResourcePath(context: RestContext, path: string): ResourceRequest | undefined {
+  const match = /^\/api\/(v1)\/(.+)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
+  if (!match) return undefined;
+  const [groupName, version] = match[1]!.includes('/') ? match[1]!.split('/') : ['', match[1]!];
+  const segments = match[2]!.split('/').map(decodeURIComponent);
+  const find = (resource: string) => context.objects.types.find(groupName!, version!, resource);
+  let namespace: string | undefined;
+  let rest = segments;
+  // `namespaces/<ns>/<resource>...` scopes a namespaced resource; `namespaces/<name>[/status]` is the namespace itself.
+  if (segments[0] === 'namespaces' && segments.length >= 3 && find(segments[2]!)?.namespaced) {
+    namespace = segments[1];
+    rest = segments.slice(2);
+  }
+  const type = find(rest[0]!);
+  if (!type || rest.length > 3) return undefined;
+  if (type.namespaced && namespace === undefined && rest.length > 1) return undefined;
+  const subresource = rest[2];
+  if (
+    subresource &&
+    !type.subresources?.includes(subresource) &&
+    !(type.kind === 'Namespace' && subresource === 'finalize')
+  ) {
+    return undefined;
+  }
+  return { type, namespace, name: rest[1], subresource };
+}
+
+function serveResource(
+  context: RestContext,
+  request: EmulatedRequest,
+  target: ResourceRequest,
+): EmulatedResponse {
+  const { objects } = context;
+  const { type, namespace, name, subresource } = target;
+  const query = request.url.searchParams;
+  const dryRun = query.getAll('dryRun').includes('All');
+  const apiVersion = groupVersion(type);
+
+  if (name === undefined) {
+    if (request.method === 'GET') {
+      return isTrue(query.get('watch'))
+        ? watch(context, request, target)
+        : json(200, list(context, target, query));
+    }
+    if (request.method === 'POST') {
+      const body = parseBody(request);
+      if (namespace && body.metadata?.namespace && body.metadata.namespace !== namespace) {
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
+      }
+      checkKind(type, body);
+      const prepared = objects.prepareCreate(type, body, namespace);
+      const manager = managerOf(request, false);
+      const created = objects.create(type, recordUpdate(undefined, prepared, { manager, apiVersion }), {
+        dryRun,
+      });
+      return json(201, created);
+    }
+    if (request.method === 'DELETE') {
+      const selected = list(context, target, query).items as KubeObject[];
+      for (const each of selected) objects.delete(type, namespace, each.metadata.name, { dryRun });
+      return json(200, { ...list(context, target, new URLSearchParams()), items: selected });
+    }
+    throw methodNotAllowed(request.method);
+  }
+
+  if (subresource === 'log') {
+    if (request.method !== 'GET') throw methodNotAllowed(request.method);
+    const pod = objects.get(type, namespace, name);
+    const tail = query.get('tailLines');
+    const text = context.readLogs(pod, {
+      container: query.get('container') ?? undefined,
+      previous: isTrue(query.get('previous')),
+      tailLines: tail === null ? undefined : Number(tail),
+    });
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: text };
+  }
+
+  switch (request.method) {
+    case 'GET':
+      return json(200, objects.get(type, namespace, name));
+    case 'PUT': {
+      const body = parseBody(request);
+      checkKind(type, body);
+      checkName(body, name);
+      const live = objects.get(type, namespace, name);
+      const updated = objects.prepareUpdate(
+        type,
+        live,
+        { ...body, metadata: { ...body.metadata, managedFields: live.metadata.managedFields } },
+        subresource,
+      );
+      const recorded = recordUpdate(live, updated, {
+        manager: managerOf(request, false),
+        apiVersion,
+        subresource,
+      });
+      return json(
+        200,
+        objects.update(type, recorded, { dryRun, expectedVersion: body.metadata?.resourceVersion }),
+      );
+    }
+    case 'PATCH':
+      return patch(
+        context,
+        request,
+        target as Required<Pick<ResourceRequest, 'name'>> & ResourceRequest,
+        dryRun,
+      );
+    case 'DELETE': {
+      const options = request.body.length > 0 ? parseBody(request) : {};
+      const policy = (query.get('propagationPolicy') ?? options.propagationPolicy ?? undefined) as
+        PropagationPolicy | undefined;
+      const deleted = objects.delete(type, namespace, name, {
+        dryRun: dryRun || (options.dryRun ?? []).includes('All'),
+        propagationPolicy: policy,
+      });
+      if (type.kind === 'Namespace') {
+        return json(200, { ...deleted, status: { phase: 'Terminating' } });
+      }
+      return json(200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: {
+          name,
+          ...(type.group ? { group: type.group } : {}),
+          kind: type.resource,
+          uid: deleted.metadata.uid,
+        },
+      });
+    }
+    default:
+      throw methodNotAllowed(request.method);
+  }
+}
+
+function patch(
+  context: RestContext,
+  request: EmulatedRequest,
+  target: ResourceRequest & { name: string },
+  dryRun: boolean,
+): EmulatedResponse {
+  const { objects } = context;
+  const { type, namespace, name, subresource } = target;
+  const apiVersion = groupVersion(type);
+  const patchType = patchTypeOf(request.headers['content-type'] ?? '');
+  if (!patchType) {
+    return status(
+      new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      ),
+    );
+  }
+  const query = request.url.searchParams;
+  if (patchType === 'apply') {
+    const manager = query.get('fieldManager');
+    if (!manager)
+      throw badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
+    const config = parseYamlBody(request);
+    checkKind(type, config);
+    checkName(config, name);
+    if (namespace && config.metadata?.namespace && config.metadata.namespace !== namespace) {
+      throw badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    const live = objects.find(type, namespace, name);
+    const force = isTrue(query.get('force'));
+    if (!live) {
+      objects.requireNamespace(type, namespace);
+      const merged = applyConfiguration(
+        undefined,
+        { ...config, metadata: { ...config.metadata, name } },
+        { manager, apiVersion, force },
+      );
+      const prepared = objects.prepareCreate(type, merged, namespace);
+      return json(201, objects.create(type, prepared, { dryRun }));
+    }
+    const merged = applyConfiguration(live, config, { manager, apiVersion, force });
+    const updated = objects.prepareUpdate(type, live, merged, subresource);
+    return json(200, objects.update(type, updated, { dryRun }));
+  }
+  const live = objects.get(type, namespace, name);
+  const body = parseBody(request);
+  const patched =
+    patchType === 'merge'
+      ? (mergePatch(live, body) as KubeObject)
+      : patchType === 'strategic'
+        ? (strategicMergePatch(live, body) as KubeObject)
+        : jsonPatch(live, body);
+  const updated = objects.prepareUpdate(type, live, patched, subresource);
+  const recorded = recordUpdate(live, updated, {
+    manager: managerOf(request, true),
+    apiVersion,
+    subresource,
+  });
+  return json(
+    200,
+    objects.update(type, recorded, { dryRun, expectedVersion: body?.metadata?.resourceVersion }),
+  );
+}
+
+function list(context: RestContext, target: ResourceRequest, query: URLSearchParams): KubeObject {
+  const labels = parseLabelSelector(query.get('labelSelector'));
+  const fields = parseFieldSelector(query.get('fieldSelector'));
+  const items = context.objects
+    .list(target.type, target.namespace)
+    .filter((object) => labels(object) && fields(object));
+  return {
+    kind: `${target.type.kind}List`,
+    apiVersion: groupVersion(target.type),
+    metadata: { resourceVersion: String(context.objects.store.resourceVersion) },
+    items,
+  };
+}
+
+// A watch streams one JSON event per line; from no version (or "0") it starts with the
+// current objects as ADDED, as the API server's "get state and start at most recent".
+function watch(context: RestContext, request: EmulatedRequest, target: ResourceRequest): EmulatedResponse {
+  const query = request.url.searchParams;
+  const labels = parseLabelSelector(query.get('labelSelector'));
+  const fields = parseFieldSelector(query.get('fieldSelector'));
+  const store = context.objects.store;
+  const requested = query.get('resourceVersion');
+  const sendInitial = isTrue(query.get('sendInitialEvents')) || !requested || requested === '0';
+  const bookmarks = isTrue(query.get('allowWatchBookmarks'));
+  const timeout = Number(query.get('timeoutSeconds') ?? 0);
+  const signals = [request.signal ?? new AbortController().signal];
+  if (timeout > 0) signals.push(AbortSignal.timeout(timeout * 1000));
+  const signal = AbortSignal.any(signals);
+  const type = target.type;
+  const apiVersion = groupVersion(type);
+  const selected = (object: KubeObject) => labels(object) && fields(object);
+  const line = (event: KubeObject) => `${JSON.stringify(event)}\n`;
+
+  let fromVersion = sendInitial ? store.resourceVersion : Number(requested);
+  let expired: ApiError | undefined;
+  let events: AsyncIterable<{ type: string; object: KubeObject }> | undefined;
+  const initial = sendInitial ? context.objects.list(type, target.namespace).filter(selected) : [];
+  try {
+    if (!Number.isFinite(fromVersion)) throw badRequest(`invalid resource version: ${requested}`);
+    events = store.watch(
+      { key: storageKey(type), namespace: type.namespaced ? target.namespace : undefined },
+      fromVersion,
+      signal,
+    );
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.code !== 410) throw error;
+    expired = error;
+    fromVersion = 0;
+  }
+  async function* stream(): AsyncIterable<string> {
+    if (expired) {
+      yield line({ type: 'ERROR', object: expired.toStatus() });
+      return;
+    }
+    for (const object of initial) yield line({ type: 'ADDED', object });
+    if (sendInitial && bookmarks && isTrue(query.get('sendInitialEvents'))) {
+      yield line({
+        type: 'BOOKMARK',
+        object: {
+          kind: type.kind,
+          apiVersion,
+          metadata: {
+            resourceVersion: String(fromVersion),
+            annotations: { 'k8s.io/initial-events-end': 'true' },
+          },
+        },
+      });
+    }
+    for await (const event of events!) {
+      const object = { ...event.object, apiVersion, kind: type.kind };
+      if (!selected(object)) continue;
+      yield line({ type: event.type, object });
+    }
+  }
+  return { status: 200, headers: { 'content-type': 'application/json' }, stream: stream() };
+}
+
+// A manager for writes that name none: the user agent's program name, as the API server derives it.
+function managerOf(request: EmulatedRequest, _patch: boolean): string {
+  const named = request.url.searchParams.get('fieldManager');
+  if (named) return named;
+  const agent = request.headers['user-agent'] ?? 'unknown';
+  return agent.split('/')[0]!.slice(0, 128) || 'unknown';
+}
+
+function checkKind(type: ResourceType, body: KubeObject): void {
+  if (body.kind && body.kind !== type.kind) {
+    throw badRequest(
+      `the kind in the data (${String(body.kind)}) does not match the expected kind (${type.kind})`,
+    );
+  }
+  if (body.apiVersion && body.apiVersion !== groupVersion(type)) {
+    throw badRequest(
+      `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${groupVersion(type)})`,
+    );
+  }
+}
+
+function checkName(body: KubeObject, name: string): void {
+  const named = body.metadata?.name;
+  if (named && named !== name) {
+    throw badRequest(
+      `the name of the object (${String(named)}) does not match the name on the URL (${name})`,
+    );
+  }
+}
+
+function parseBody(request: EmulatedRequest): KubeObject {
+  try {
+    const value: unknown = JSON.parse(request.body.toString() || 'null');
+    if (!value || typeof value !== 'object') throw new Error('not an object');
+    return value as KubeObject;
+  } catch (error) {
+    throw badRequest(`the object provided is unrecognized: ${(error as Error).message}`);
+  }
+}
+
+// Apply bodies are YAML (JSON is YAML too): kubectl sends JSON, other clients YAML.
+function parseYamlBody(request: EmulatedRequest): KubeObject {
+  let value: unknown;
+  try {
+    value = parseYaml(request.body.toString());
+  } catch (error) {
+    throw badRequest(`error decoding YAML: ${(error as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw badRequest('the body of an apply request must be a single object');
+  return value as KubeObject;
+}
+
+function methodNotAllowed(method: string): ApiError {
+  return new ApiError(
+    405,
+    'MethodNotAllowed',
+    `the server does not allow this method on the requested resource (${method})`,
+  );
+}
+
+function isTrue(value: string | null): boolean {
+  return value === 'true' || value === '1';
+}
+
+function found(body: KubeObject | undefined): EmulatedResponse {
+  if (!body) throw notFoundPath;
+  return json(200, body);
+}
+
+function json(statusCode: number, body: KubeObject): EmulatedResponse {
+  return { status: statusCode, headers: { 'content-type': 'application/json' }, body };
+}
+
+function status(error: ApiError): EmulatedResponse {
+  return json(error.code, error.toStatus());
+}

@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulatedAzure, type EmulatedAzure } from '../server';
+import { EmulatedCluster, type ClusterOptions } from './cluster';
+import { kubeconfigYaml } from './kubeconfig';
+
+/** One cluster on its own front, with a token, for the emulator's own tests. */
+export interface ClusterFixture {
+  readonly azure: EmulatedAzure;
+  readonly cluster: EmulatedCluster;
+  readonly token: string;
+  /** A kubeconfig for Node clients: `https://<name>.hcp.azure.test:<port>`. */
+  readonly kubeconfig: string;
+  /** A kubeconfig file for kubectl (loopback address, tls-server-name). */
+  readonly kubectlConfigPath: string;
+  /** Runs kubectl against the cluster; resolves with its exit code and output. */
+  kubectl(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  stop(): Promise<void>;
+}
+
+/** Starts a front with one cluster (timeScale 0.01 unless told) registered on it. */
+export async function startClusterFixture(options: Partial<ClusterOptions> = {}): Promise<ClusterFixture> {
+  const azure = await startEmulatedAzure();
+  const token = 'local-account-token-for-tests';
+  const cluster = new EmulatedCluster({ name: 'staging', tokens: [token], timeScale: 0.01, ...options });
+  azure.register(cluster.host, cluster.handler);
+  azure.register('127.0.0.1', cluster.loopbackHandler);
+  const dir = mkdtempSync(join(tmpdir(), 'kubectl-'));
+  const kubectlConfigPath = join(dir, 'config');
+  writeFileSync(kubectlConfigPath, kubectlKubeconfig(azure, cluster, token), { mode: 0o600 });
+  return {
+    azure,
+    cluster,
+    token,
+    kubeconfig: kubeconfigYaml({
+      clusterName: cluster.name,
+      userName: 'tests',
+      server: azure.url(cluster.host, '').replace(/\/$/, ''),
+      caPem: azure.ca.caPem,
+      user: { token },
+    }),
+    kubectlConfigPath,
+    kubectl: (args, input) => runKubectl(kubectlConfigPath, args, input),
+    async stop() {
+      cluster.stop();
+      await azure.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A kubeconfig kubectl can use: it does not see our DNS hook, so it dials 127.0.0.1 and verifies the cluster's name. */
+export function kubectlKubeconfig(azure: EmulatedAzure, cluster: EmulatedCluster, token: string): string {
+  return kubeconfigYaml({
+    clusterName: cluster.name,
+    userName: 'tests',
+    server: `https://127.0.0.1:${azure.port}${cluster.loopbackPath}`,
+    tlsServerName: cluster.host,
+    caPem: azure.ca.caPem,
+    user: { token },
+  });
+}
+
+/** Runs the machine's kubectl with a kubeconfig; never rejects. */
+export function runKubectl(
+  kubeconfigPath: string,
+  args: readonly string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfigPath, ...args],
+      { timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
