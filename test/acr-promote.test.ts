@@ -182,6 +182,21 @@ describe('AcrPromoteImage: promote against real registries', function () {
     assert.deepEqual(listed.sort(), [referrers[0]!.digest, referrers[1]!.digest].sort());
   });
 
+  it('leaves referrers behind when copyReferrers is false', async () => {
+    const image = singleArchImage();
+    const sig = signature(image);
+    await world.seed(world.nonprod, 'unsigned/app', image, ['1']);
+    await world.seed(world.nonprod, 'unsigned/app', sig);
+    const report = await run({
+      source: { registry: world.nonprod.loginServer, repository: 'unsigned/app', tag: '1' },
+      target: { registry: world.prod.loginServer, repository: 'unsigned/app', tags: ['1'] },
+      copyReferrers: false,
+    });
+    assert.deepEqual(report.referrers, []);
+    assert.equal(world.storedDigest(world.prod, 'unsigned/app', sig.digest), undefined);
+    expectAt(world.prod, 'unsigned/app', image, ['1']);
+  });
+
   it('reads referrers from the sha256-<hex> fallback tag where the source has no referrers API', async () => {
     const image = singleArchImage();
     const sig = signature(image);
