@@ -1,4 +1,4 @@
-import type { KubeObject } from '../shared/kubernetes/object';
+import { isRecord, type KubeObject } from '../shared/kubernetes/object';
 import { podTemplateOf } from './workloads';
 
 /** The run that deploys, as the pipeline variables describe it. */
@@ -43,5 +43,37 @@ export function annotate(object: KubeObject, annotations: Record<string, string>
   const template = podTemplateOf(copy)!;
   const metadata = (template.metadata ?? {}) as { annotations?: Record<string, string> };
   template.metadata = { ...metadata, annotations: { ...metadata.annotations, ...annotations } };
+  return copy;
+}
+
+const traceabilityPrefix = 'azure-pipelines/';
+
+/**
+ * Removes the traceability annotations that the API server would not take, named by the
+ * fields of a conflict (`.spec.template.metadata.annotations.azure-pipelines/run`, another
+ * manager owns it) or of a validation failure (`metadata.annotations`, e.g. too long: then
+ * all of ours at that place). Returns undefined when a field is not one of ours, so the
+ * failure stays a failure.
+ */
+export function withoutTraceabilityFields(
+  object: KubeObject,
+  fields: readonly string[],
+): KubeObject | undefined {
+  const copy = structuredClone(object);
+  for (const field of fields) {
+    const match = /^\.?((?:[\w-]+\.)*)metadata\.annotations(?:\.(.+))?$/.exec(field);
+    if (!match) return undefined;
+    const key = match[2];
+    if (key !== undefined && !key.startsWith(traceabilityPrefix)) return undefined;
+    let node: unknown = copy;
+    for (const segment of [...(match[1] ?? '').split('.').filter(Boolean), 'metadata']) {
+      node = isRecord(node) ? node[segment] : undefined;
+    }
+    const annotations = isRecord(node) && isRecord(node.annotations) ? node.annotations : undefined;
+    if (!annotations) return undefined;
+    for (const name of Object.keys(annotations)) {
+      if (key === undefined ? name.startsWith(traceabilityPrefix) : name === key) delete annotations[name];
+    }
+  }
   return copy;
 }

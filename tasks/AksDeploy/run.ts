@@ -1,7 +1,8 @@
 import type { ResourceInfo } from '../shared/kubernetes/discovery';
 import { groupOf, isRecord, objectKey, type KubeObject } from '../shared/kubernetes/object';
 import { TaskError, TaskErrors } from '../shared/task-error';
-import { annotate } from './annotations';
+import { KubernetesApiError } from '../shared/kubernetes/client';
+import { annotate, withoutTraceabilityFields } from './annotations';
 import {
   groupKind,
   groupKindsAnnotation,
@@ -12,7 +13,8 @@ import {
   withMembership,
   type ApplySet,
 } from './apply-set';
-import { builtIn, Cluster, core, isCrd, type FieldConflict } from './cluster';
+import { builtIn, Cluster, core, isCrd, type ApplyResult, type FieldConflict } from './cluster';
+import { describeChanges, fieldChanges, type FieldChange } from './diff';
 import { crashingContainers, describeFailure } from './diagnosis';
 import type { ImageReference } from './image-reference';
 import type { ManifestObject } from './manifests';
@@ -52,6 +54,8 @@ export interface AppliedObject {
   readonly namespace?: string;
   readonly name: string;
   readonly action: 'created' | 'configured' | 'unchanged' | 'pruned';
+  /** For a dry run of an object that exists: the fields the apply would change. */
+  readonly changes?: readonly FieldChange[];
 }
 
 /** One workload's rollout, for the summary. */
@@ -138,22 +142,61 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   const conflicts: TaskError[] = [];
   const applyAll = async (planned: readonly Planned[]): Promise<void> => {
     await forEachLimited(planned, applyConcurrency, async (plan) => {
-      const { object, info } = plan;
+      const { info } = plan;
+      let { object } = plan;
       const previous = await cluster.get(info, object.metadata.namespace, object.metadata.name ?? '');
       before.set(objectKey(object), previous);
-      const result = await cluster.apply(info, object, previous, config.dryRun);
+      let result = await applyOrInvalid(cluster, info, object, previous, config.dryRun);
+      // Traceability is a courtesy: an annotation the server will not take is left out, with a warning.
+      const refused =
+        result.kind === 'conflict'
+          ? result.conflicts.map((c) => c.field)
+          : result.kind === 'invalid'
+            ? result.fields
+            : [];
+      const ours = refused.filter((field) => withoutTraceabilityFields(object, [field]));
+      const trimmed =
+        ours.length > 0 && (result.kind === 'conflict' || ours.length === refused.length)
+          ? withoutTraceabilityFields(object, ours)
+          : undefined;
+      if (trimmed) {
+        const why =
+          result.kind === 'conflict'
+            ? `managed by ${[...new Set(result.conflicts.filter((c) => ours.includes(c.field)).map((c) => `'${c.manager}'`))].join(', ')}`
+            : 'refused as invalid';
+        deps.warn(`${describe(object)}: ${ours.join(', ')} could not be written (${why}); applied without.`);
+        object = trimmed;
+        result = await applyOrInvalid(cluster, info, object, previous, config.dryRun);
+      }
+      if (result.kind === 'invalid') {
+        throw new TaskError(
+          'ManifestRejected',
+          [plan.source.file, plan.source.document, describe(object), result.error.message],
+          result.error,
+        );
+      }
       if (result.kind === 'conflict') {
         conflicts.push(...result.conflicts.map((conflict) => conflictError(object, conflict)));
         return;
       }
       live.set(objectKey(object), result.live);
+      const changes =
+        config.dryRun && previous && result.action === 'configured'
+          ? fieldChanges(previous, result.live)
+          : [];
       applied.push({
         kind: object.kind,
         ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
         name: object.metadata.name ?? '',
         action: result.action,
+        ...(changes.length > 0 ? { changes } : {}),
       });
-      deps.log(`${config.dryRun ? '(dry run) ' : ''}${describe(object)} ${result.action}`);
+      deps.log(
+        [
+          `${config.dryRun ? '(dry run) ' : ''}${describe(object)} ${result.action}`,
+          ...describeChanges(changes),
+        ].join('\n'),
+      );
     });
   };
 
@@ -241,6 +284,23 @@ function describe(object: KubeObject): string {
   return object.metadata.namespace
     ? `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`
     : `${object.kind} ${object.metadata.name}`;
+}
+
+/** Server-side apply, with a 422 whose causes name fields read as data, so that annotation fields can be dropped. */
+async function applyOrInvalid(
+  cluster: Cluster,
+  info: ResourceInfo,
+  object: KubeObject,
+  previous: KubeObject | undefined,
+  dryRun: boolean,
+): Promise<ApplyResult | { kind: 'invalid'; fields: string[]; error: KubernetesApiError }> {
+  try {
+    return await cluster.apply(info, object, previous, dryRun);
+  } catch (error) {
+    if (!(error instanceof KubernetesApiError) || error.status !== 422) throw error;
+    const fields = error.causes.map((cause) => cause.field ?? '');
+    return { kind: 'invalid', fields: fields.every(Boolean) ? fields : [], error };
+  }
 }
 
 function conflictError(object: KubeObject, conflict: FieldConflict): TaskError {

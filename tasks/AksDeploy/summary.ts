@@ -1,3 +1,4 @@
+import { describeChanges } from './diff';
 import type { AppliedObject, RunResult } from './run';
 
 /** `Kind/namespace/name` per line (`Kind//name` when cluster-scoped): the `appliedObjects` output. */
@@ -27,6 +28,14 @@ export function summaryMarkdown(result: RunResult, dryRun: boolean): string {
       lines.push(
         `| ${cell(r.workload)} | ${r.outcome} | ${(r.durationMs / 1000).toFixed(1)} s | ${cell(r.message)} |`,
       );
+    }
+  }
+  const changed = result.objects.filter((o) => o.changes && o.changes.length > 0);
+  if (changed.length > 0) {
+    lines.push('', '### What would change', '');
+    for (const o of changed) {
+      lines.push(`${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}:`, '', '```');
+      lines.push(...describeChanges(o.changes!).map((line) => line.trimStart()), '```', '');
     }
   }
   return lines.join('\n') + '\n';
