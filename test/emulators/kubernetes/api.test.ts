@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { strict as assert } from 'node:assert';
-import { startClusterFixture, type ClusterFixture } from './testing';
+import { startClusterFixture, until, type ClusterFixture } from './testing';
 
 // The API conventions as @kubernetes/client-node sees them: discovery, namespaces,
 // server-side apply with managedFields and conflicts, dry run, list, watch, delete.
@@ -324,12 +324,3 @@ describe('emulated Kubernetes API server (client-node)', () => {
     assert.equal(listed.items.length, 1);
   });
 });
-
-/** Polls a condition (the controllers run on timers) until it holds, for up to 20 s. */
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

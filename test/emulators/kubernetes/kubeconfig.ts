@@ -4,7 +4,9 @@ import { stringify } from 'yaml';
 export type KubeconfigUser =
   | { readonly token: string }
   | { readonly clientCertificatePem: string; readonly clientKeyPem: string; readonly token?: string }
-  | { readonly exec: Record<string, unknown> };
+  | { readonly exec: Record<string, unknown> }
+  /** The legacy `auth-provider` form (AKS's `format=azure`). */
+  | { readonly authProvider: Record<string, unknown> };
 
 /** What goes into a single-cluster kubeconfig. */
 export interface KubeconfigOptions {
@@ -27,13 +29,15 @@ export function kubeconfigYaml(options: KubeconfigOptions): string {
   const userEntry: Record<string, unknown> =
     'exec' in user
       ? { exec: user.exec }
-      : 'clientCertificatePem' in user
-        ? {
-            'client-certificate-data': Buffer.from(user.clientCertificatePem).toString('base64'),
-            'client-key-data': Buffer.from(user.clientKeyPem).toString('base64'),
-            ...(user.token ? { token: user.token } : {}),
-          }
-        : { token: user.token };
+      : 'authProvider' in user
+        ? { 'auth-provider': user.authProvider }
+        : 'clientCertificatePem' in user
+          ? {
+              'client-certificate-data': Buffer.from(user.clientCertificatePem).toString('base64'),
+              'client-key-data': Buffer.from(user.clientKeyPem).toString('base64'),
+              ...(user.token ? { token: user.token } : {}),
+            }
+          : { token: user.token };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',

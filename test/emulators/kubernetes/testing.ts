@@ -82,3 +82,12 @@ export function runKubectl(
     if (input !== undefined) child.stdin?.end(input);
   });
 }
+
+/** Polls a condition (the controllers run on timers) until it holds, for up to 20 s. */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
