@@ -8,6 +8,7 @@ import {
   connections,
   vaultName,
   workspaceId,
+  type Breakage,
   type DemoEnvironment,
 } from './environment';
 import type { PipelineLog } from './log';
@@ -25,6 +26,8 @@ export interface FlowContext {
   readonly clusters: ClusterSupport;
   /** The emulated AKS clusters, when they are available. */
   readonly cluster?: DemoClusters;
+  /** What the user asked to break. */
+  readonly breakage?: Breakage;
   readonly log: PipelineLog;
   /** System.PipelineStartTime: the gate's health query looks at requests since then. */
   readonly pipelineStartedAt: Date;
@@ -84,7 +87,6 @@ export const cdSteps: readonly StepDefinition[] = [
   keyVaultStep(stages.staging, connections.nonprod),
   aksDeployStep(stages.staging, 'Deploy to staging AKS', {
     environment: 'staging',
-    connection: connections.nonprod,
     cluster: (clusters) => clusters.staging,
     registry: (context) => context.env.world.nonprod.loginServer,
     image: (context) =>
@@ -152,7 +154,6 @@ export const cdSteps: readonly StepDefinition[] = [
   keyVaultStep(stages.production, connections.prod),
   aksDeployStep(stages.production, 'Deploy to production AKS', {
     environment: 'production',
-    connection: connections.prod,
     cluster: (clusters) => clusters.production,
     registry: (context) => context.env.world.prod.loginServer,
     image: (_context, state) => state.promotedReference,
@@ -241,7 +242,6 @@ function readIfPresent(path: string): string | undefined {
 /** Where one AksDeploy step deploys, and what. */
 interface DeployTarget {
   readonly environment: string;
-  readonly connection: string;
   readonly cluster: (clusters: DemoClusters) => DemoCluster;
   /** The registry the environment's manifests name the image in. */
   readonly registry: (context: FlowContext) => string;
@@ -260,18 +260,26 @@ function aksDeployStep(stage: string, name: string, target: DeployTarget): StepD
       const image = target.image(context, state);
       if (!image) return notRun('Failed', 'No pinned image to deploy: the promotion set no imageReference.');
       const cluster = target.cluster(context.cluster);
+      if (context.breakage === 'staging' && target.environment === 'staging') {
+        // The release crashes on start: the rollout fails, AksDeploy explains why and rolls back.
+        context.cluster.crash(cluster, image, [
+          `${appName} ${appVersion} starting`,
+          'Error: APPLICATIONINSIGHTS_CONNECTION_STRING is not a valid connection string',
+        ]);
+      }
       const run = await harnessStep(context, 'AksDeploy', {
         inputs: {
-          connectionType: 'azureResourceManager',
-          azureSubscription: target.connection,
-          resourceGroup: cluster.resourceGroup,
-          clusterName: cluster.clusterName,
+          connectionType: 'kubernetesServiceConnection',
+          kubernetesServiceConnection: context.cluster.connectionOf(cluster),
           namespace: appName,
-          manifests: `manifests/*.yaml\n$(Agent.TempDirectory)/${secretManifestFile}`,
+          // The agent expands $(Agent.TempDirectory) before the task starts; the harness does
+          // not, so the path is spelled relative to the sources folder (_work/1/s → _work/_temp).
+          manifests: `manifests/*.yaml\n../../_temp/${secretManifestFile}`,
           images: image,
           rolloutTimeout: '30',
           rollbackOnFailure: 'true',
         },
+        endpoints: { ...context.env.endpoints, ...context.cluster.endpoints },
         expectedSecretFiles: [secretManifestFile],
         prepare: (dirs) => {
           if (state.secretManifest)
@@ -295,6 +303,38 @@ function aksDeployStep(stage: string, name: string, target: DeployTarget): StepD
 
 function notRun(status: StepStatus, message: string): StepOutcome {
   return { status, logLines: [], message, summaries: [], outputs: {}, notes: [] };
+}
+
+/**
+ * Deploys the previous release to staging with the packaged AksDeploy, as the last run of
+ * the pipeline left it, so that a failed rollout has a revision to roll back to.
+ */
+export async function deployPreviousRelease(context: FlowContext, previous: SampleImage): Promise<void> {
+  if (!context.cluster) return;
+  const reference = `${context.env.world.nonprod.loginServer}/${previous.repository}@${previous.index.digest}`;
+  const run = await harnessStep(context, 'AksDeploy', {
+    inputs: {
+      connectionType: 'kubernetesServiceConnection',
+      kubernetesServiceConnection: context.cluster.connectionOf(context.cluster.staging),
+      namespace: appName,
+      manifests: 'manifests/*.yaml',
+      images: reference,
+      rolloutTimeout: '30',
+    },
+    endpoints: { ...context.env.endpoints, ...context.cluster.endpoints },
+    prepare: (dirs) => {
+      mkdirSync(join(dirs.sources, 'manifests'));
+      writeFileSync(
+        join(dirs.sources, 'manifests', `${appName}.yaml`),
+        sampleAppManifests({ registry: context.env.world.nonprod.loginServer, environment: 'staging' }),
+      );
+    },
+  });
+  if (run.outcome.status === 'Failed') {
+    throw new Error(
+      `Deploying the previous release ${previous.tag} to staging failed: ${run.outcome.message}`,
+    );
+  }
 }
 
 /** Runs one packaged task through the agent harness, as the agent would run the step. */

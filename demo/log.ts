@@ -73,7 +73,8 @@ export function createPipelineLog(stream: NodeJS.WriteStream = process.stdout): 
       // The harness's masked log: secrets already read ***. Raw stdout is never printed.
       for (const line of step.logLines) write(`  ${paint('dim', '│')} ${line}`);
       for (const note of step.notes) write(`  ${paint('dim', `· ${note}`)}`);
-      const message = step.message ? ` · ${step.message}` : '';
+      // A multi-line message repeats the log's last lines: its first line is enough here.
+      const message = step.message ? ` · ${step.message.split('\n')[0]}` : '';
       write(
         `  ${paint(step.status, `${statusMark[step.status]} ${statusWords[step.status]}`)} ` +
           `${paint('dim', `in ${formatDuration(step.durationMs)}`)}${message}`,

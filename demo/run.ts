@@ -5,9 +5,9 @@ import '../test/support/loopback-dns.cjs';
 import './loopback-only.cjs';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { clusterSupport } from './clusters';
+import { clusterSupport, startClusters } from './clusters';
 import { startDemoEnvironment } from './environment';
-import { runCdFlow } from './flow';
+import { deployPreviousRelease, runCdFlow } from './flow';
 import { createPipelineLog } from './log';
 import { buildAndUnpack, repoRoot } from './package';
 import { outcomeOf, type RunOutcome } from './pipeline';
@@ -88,11 +88,21 @@ async function main(): Promise<number> {
       startDemoEnvironment({ breakage: options.breakage, onStarted: (stop) => (stopEnvironment = stop) }),
     );
     const { world, staging } = environment;
+    const cluster = clusters.available ? startClusters(world.cloud.azure) : undefined;
+    if (cluster) {
+      const stopAzure = stopEnvironment;
+      stopEnvironment = async () => {
+        cluster.stop();
+        await stopAzure?.();
+      };
+    }
     log.phase('Started the emulated Azure on loopback', phases.at(-1)!.durationMs, [
       `Entra ID, Azure DevOps OIDC and IMDS · Key Vault sample-app-kv · Log Analytics · ARM`,
       `ACR ${world.nonprod.loginServer} and ${world.prod.loginServer} over two docker-registry processes`,
       `staging app ${staging.url}${options.breakage === 'acceptance' ? ' (told to fail)' : ''}`,
-      clusters.available ? 'staging and production AKS' : `no AKS: ${clusters.reason}`,
+      clusters.available
+        ? 'AKS clusters aks-sample-staging and aks-sample-production'
+        : `no AKS: ${clusters.reason}`,
     ]);
 
     const image = buildSampleImage();
@@ -109,9 +119,41 @@ async function main(): Promise<number> {
       ],
     );
 
+    if (cluster) {
+      const previous = buildSampleImage('0.9.0');
+      await timed('previous release', async () => {
+        await pushToNonProduction(world, previous);
+        await deployPreviousRelease(
+          {
+            env: environment,
+            tasks: extension.tasks,
+            image,
+            clusters,
+            cluster,
+            log,
+            pipelineStartedAt: new Date(),
+          },
+          previous,
+        );
+      });
+      log.phase(
+        `Staging runs the previous release ${previous.repository}:${previous.tag}, deployed with the packaged AksDeploy@1`,
+        phases.at(-1)!.durationMs,
+      );
+    }
+
     const pipelineStartedAt = new Date();
     const steps = await timed('pipeline', () =>
-      runCdFlow({ env: environment, tasks: extension.tasks, image, clusters, log, pipelineStartedAt }),
+      runCdFlow({
+        env: environment,
+        tasks: extension.tasks,
+        image,
+        clusters,
+        cluster,
+        log,
+        pipelineStartedAt,
+        breakage: options.breakage,
+      }),
     );
     if (interruption()) return 130;
     const registries = compareRegistries(world, image);

@@ -22,7 +22,7 @@ export interface SampleImage {
  * Builds the sample app as real OCI content: a base layer both platforms share, an app
  * layer per platform, an image index over them, and an SPDX SBOM whose subject is the index.
  */
-export function buildSampleImage(): SampleImage {
+export function buildSampleImage(version: string = appVersion): SampleImage {
   const base = randomLayer(48 * 1024);
   const children = commonPlatforms.map((platform) =>
     imageManifest({
@@ -31,16 +31,16 @@ export function buildSampleImage(): SampleImage {
       layers: [
         base,
         tarLayer({
-          'app/server.js': `console.log('${appName} ${appVersion} on ${platform.architecture}');\n`,
-          'app/package.json': JSON.stringify({ name: appName, version: appVersion }),
+          'app/server.js': `console.log('${appName} ${version} on ${platform.architecture}');\n`,
+          'app/package.json': JSON.stringify({ name: appName, version }),
         }),
         randomLayer(16 * 1024),
       ],
-      label: `${appName}:${appVersion}`,
+      label: `${appName}:${version}`,
     }),
   );
   const index = imageIndex('oci', children);
-  return { repository: appName, tag: appVersion, index, sbom: sbom(index) };
+  return { repository: appName, tag: version, index, sbom: sbom(index) };
 }
 
 /** Pushes the image and its SBOM to the non-production registry, as the CI pipeline's push does. */

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { clusterSupport } from '../demo/clusters';
+import { sampleAppObjects } from '../demo/manifests';
 import { markdownToHtml } from '../demo/markdown';
 import { descendantPids } from '../demo/processes';
 
@@ -108,7 +109,8 @@ describe('npm run demo', function () {
       for (const deploy of deploys) {
         assert.equal(deploy.status, 'Succeeded');
         assert.equal(deploy.outputs.rolloutStatus, 'Succeeded');
-        assert.match(deploy.outputs.appliedObjects ?? '', /^Deployment\/sample-app\/sample-app$/m);
+        const applied = (deploy.outputs.appliedObjects ?? '').split('\n');
+        for (const object of sampleAppObjects) assert.ok(applied.includes(object), `${object} applied`);
       }
     } else {
       // Until AksDeploy and its cluster emulators land, the run says so and is never called a success.
@@ -151,6 +153,9 @@ describe('npm run demo', function () {
     const staging = result.steps.find((each) => each.task === 'AksDeploy@1');
     assert.equal(staging?.status, 'Failed');
     assert.equal(staging?.outputs.rolloutStatus, 'RolledBack');
+    // The diagnosis: the failing pods' own logs, then the rollback.
+    assert.match(run.output, /Error: APPLICATIONINSIGHTS_CONNECTION_STRING is not a valid connection string/);
+    assert.match(run.output, /rolled back to its previous revision/);
     assert.equal(step(run, 'AcrPromoteImage@1')?.status, 'Skipped');
     assert.equal(result.registries.prod.digest, undefined);
   });
