@@ -9,7 +9,7 @@ import { reconcileReplicaSets } from './controllers/replicaset';
 import { schedulePods } from './controllers/scheduler';
 import { reconcileStatefulSets } from './controllers/statefulset';
 import { TypeRegistry } from './discovery';
-import type { KubeObject } from './object';
+import { clone, type KubeObject } from './object';
 import { ObjectService } from './objects';
 import { answerKubernetes } from './rest';
 import { ObjectStore } from './store';
@@ -135,13 +135,14 @@ export class EmulatedCluster {
   getObject(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const [group, bare] = kind.includes('/') ? kind.split('/') : [groupOfKind(kind), kind];
     const type = this.types.byKind(group!, bare!);
-    return type ? this.objects.find(type, namespace, name) : undefined;
+    const found = type ? this.objects.find(type, namespace, name) : undefined;
+    return found && clone(found);
   }
 
   /** Every object of a kind, in a namespace or all. */
   listObjects(kind: string, namespace?: string): KubeObject[] {
     const [group, bare] = kind.includes('/') ? kind.split('/') : [groupOfKind(kind), kind];
-    return listKind(this.controllerContext, group!, bare!, namespace);
+    return listKind(this.controllerContext, group!, bare!, namespace).map((object) => clone(object));
   }
 
   /** Stops the controllers' timers (the store stays readable). */

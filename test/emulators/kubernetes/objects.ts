@@ -256,9 +256,13 @@ function scoped(type: ResourceType, namespace: string | undefined): string | und
   return type.namespaced ? namespace : undefined;
 }
 
-/** The object with the apiVersion of the type it was asked for through. */
+/**
+ * The object with the apiVersion of the type it was asked for through. A shallow copy:
+ * stored objects are never mutated (every write stores a fresh copy), and the
+ * controllers read thousands of them per second, so a deep copy here would dominate.
+ */
 function withVersion(type: ResourceType, object: KubeObject): KubeObject {
-  return { ...clone(object), apiVersion: groupVersion(type), kind: type.kind };
+  return { ...object, apiVersion: groupVersion(type), kind: type.kind };
 }
 
 function hasGeneration(type: ResourceType, object: KubeObject): boolean {

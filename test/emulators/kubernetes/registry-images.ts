@@ -71,3 +71,22 @@ export function parseReference(
   }
   return { host, repository: rest, reference: tagOrDigest };
 }
+
+/** The image check for registries behind the ACR front: each pull signs in with the front's all-scopes token. */
+export function acrImageExists(
+  front: { adminAuthorization(registry: string): string },
+  caPem: string,
+): ImageExists {
+  return registryImageExists({
+    caPem,
+    authorization: (host) => {
+      const name = /^([a-z0-9]+)\.azurecr\.azure\.test(?::\d+)?$/.exec(host)?.[1];
+      if (!name) return undefined;
+      try {
+        return front.adminAuthorization(name);
+      } catch {
+        return undefined;
+      }
+    },
+  });
+}
