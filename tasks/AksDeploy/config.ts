@@ -36,7 +36,16 @@ const maxRolloutTimeoutSeconds = 86_400;
 export function readInputs(): TaskInputs {
   const manifestPatterns = lines('manifests');
   if (manifestPatterns.length === 0) requiredString('manifests', tl.loc('ManifestsHint'));
-  const type = oneOf('connectionType', connectionTypes, 'azureResourceManager');
+  const chosen = oneOf('connectionType', connectionTypes, 'azureResourceManager');
+  const kubernetesConnection = optionalString('kubernetesServiceConnection');
+  // In a deployment job that targets an environment's Kubernetes resource, Azure Pipelines
+  // fills the empty connectedService:kubernetes input with that resource's connection (as
+  // KubernetesManifest@1 relies on). With no Azure connection chosen, that is the cluster,
+  // even when connectionType kept its default.
+  const type =
+    chosen === 'azureResourceManager' && kubernetesConnection && !optionalString('azureSubscription')
+      ? 'kubernetesServiceConnection'
+      : chosen;
   const cluster: ClusterSource =
     type === 'azureResourceManager'
       ? {
@@ -45,7 +54,7 @@ export function readInputs(): TaskInputs {
           clusterName: requiredString('clusterName', tl.loc('ClusterNameHint')),
           useClusterAdmin: boolean('useClusterAdmin', false),
         }
-      : { type, ...optionalField('connectionId', optionalString('kubernetesServiceConnection')) };
+      : { type, ...optionalField('connectionId', kubernetesConnection) };
   return {
     cluster,
     ...optionalField('namespace', optionalString('namespace')),

@@ -53,6 +53,12 @@ void runTask(async () => {
     const id = inputs.cluster.connectionId;
     if (!id) throw new TaskError('KubernetesConnectionMissing');
     access = accessThroughKubernetesConnection(id, undefined);
+    const resource = tl.getVariable('Environment.ResourceName');
+    process.stdout.write(
+      `Cluster ${access.server} through ${resource ? `the environment resource '${resource}' (connection '${id}')` : `the connection '${id}'`}${
+        access.namespace ? `, namespace '${access.namespace}'` : ''
+      }${EOL}`,
+    );
   }
 
   const client = new KubernetesClient(access, { network });

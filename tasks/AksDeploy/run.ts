@@ -675,5 +675,23 @@ async function undoStatefulSet(
     'application/strategic-merge-patch+json',
     previous.data,
   );
+  // With OrderedReady, the controller waits for the broken pod to become ready before it
+  // replaces it, which it never does: the documented fix ("forced rollback") is to delete
+  // the pods of the failed revision once the template is reverted.
+  // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback
+  const failedRevision = typeof status.updateRevision === 'string' ? status.updateRevision : undefined;
+  if (failedRevision && failedRevision !== previous.metadata.name) {
+    const pods = core('pods', 'Pod');
+    for (const pod of await cluster.podsOf(statefulSet)) {
+      if (pod.metadata.labels?.['controller-revision-hash'] === failedRevision && !isPodReady(pod))
+        await cluster.delete(pods, pod.metadata.namespace, pod.metadata.name ?? '');
+    }
+  }
   return { live, revision: String(number(previous)) };
+}
+
+function isPodReady(pod: KubeObject): boolean {
+  const conditions =
+    isRecord(pod.status) && Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
+  return conditions.some((c: unknown) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
 }
