@@ -218,6 +218,38 @@ describe('emulated Kubernetes API server (client-node)', () => {
     assert.match(byField.metadata?.resourceVersion ?? '', /^\d+$/);
   });
 
+  it('pages a list with limit and continue', async () => {
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    for (const name of ['page-a', 'page-b', 'page-c']) {
+      await apply(
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace: 'default', labels: { paged: 'yes' } },
+        },
+        'aks-deploy',
+      );
+    }
+    const first = await core.listNamespacedConfigMap({
+      namespace: 'default',
+      labelSelector: 'paged=yes',
+      limit: 2,
+    });
+    assert.equal(first.items.length, 2);
+    assert.equal(first.metadata?.remainingItemCount, 1);
+    const second = await core.listNamespacedConfigMap({
+      namespace: 'default',
+      labelSelector: 'paged=yes',
+      limit: 2,
+      _continue: first.metadata?._continue,
+    });
+    assert.deepEqual(
+      second.items.map((item) => item.metadata?.name),
+      ['page-c'],
+    );
+    assert.equal(second.metadata?._continue, undefined);
+  });
+
   it('watches from a resourceVersion, and answers 410 Expired for a compacted one', async () => {
     const apps = config.makeApiClient(k8s.AppsV1Api);
     const start = await apps.listNamespacedDeployment({ namespace: 'default' });

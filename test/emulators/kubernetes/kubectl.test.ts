@@ -71,6 +71,52 @@ spec:
     assert.equal(pods.items.length, 3);
   });
 
+  it('prints the default columns kubectl shows for deployments and pods', async () => {
+    const deployments = await fixture.kubectl(['-n', 'shop', 'get', 'deployments']);
+    assert.match(
+      deployments.stdout,
+      /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\napi\s+3\/3\s+3\s+3\s+\d+s\n$/,
+    );
+    const pods = await fixture.kubectl(['-n', 'shop', 'get', 'pods']);
+    assert.match(
+      pods.stdout,
+      /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n(api-\w+-\w+\s+1\/1\s+Running\s+0\s+\d+s\n){3}$/,
+    );
+  });
+
+  it('rolls back with kubectl rollout undo to the previous ReplicaSet', async () => {
+    const updated = await fixture.kubectl([
+      'apply',
+      '--server-side',
+      '-f',
+      file('shop2.yaml', manifest(3, 'registry.test/shop/api:2.0')),
+    ]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(
+      (await fixture.kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/api', '--timeout=30s'])).code,
+      0,
+    );
+    const undo = await fixture.kubectl(['-n', 'shop', 'rollout', 'undo', 'deployment/api']);
+    assert.equal(undo.code, 0, undo.stderr);
+    assert.equal(
+      (await fixture.kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/api', '--timeout=30s'])).code,
+      0,
+    );
+    const read = JSON.parse(
+      (await fixture.kubectl(['-n', 'shop', 'get', 'replicasets', '-o', 'json'])).stdout,
+    ) as {
+      items: {
+        metadata: { annotations: Record<string, string> };
+        spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+      }[];
+    };
+    // Two ReplicaSets: the first template's came back as revision 3, not a third one.
+    assert.equal(read.items.length, 2);
+    const current = read.items.find((each) => each.spec.replicas === 3)!;
+    assert.equal(current.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+    assert.equal(current.spec.template.spec.containers[0]!.image, 'registry.test/shop/api:1.0');
+  });
+
   it('reports a field conflict with the manager and field, and takes it with --force-conflicts', async () => {
     const conflict = await fixture.kubectl([
       'apply',

@@ -112,9 +112,16 @@ export function randomSuffix(n = 5): string {
   return text;
 }
 
-/** A stable short hash of a JSON value, spelled like a pod-template-hash. */
+/**
+ * A stable short hash of a JSON value, spelled like a pod-template-hash. Nulls and empty
+ * maps or lists do not count, as in the typed objects the real controllers hash: a
+ * template read back by a client (`creationTimestamp: null`, `resources: {}`) hashes
+ * the same as the one stored.
+ */
 export function safeHash(value: unknown, length = 10): string {
-  const digest = createHash('sha256').update(stableJson(value)).digest();
+  const digest = createHash('sha256')
+    .update(stableJson(withoutEmpty(value)))
+    .digest();
   let text = '';
   for (let i = 0; i < length; i++) text += safeAlphabet[digest[i]! % safeAlphabet.length];
   return text;
@@ -150,4 +157,18 @@ export function controllerReference(owner: KubeObject): KubeObject {
     controller: true,
     blockOwnerDeletion: true,
   };
+}
+
+function withoutEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(withoutEmpty).filter((item) => item !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .map(([key, child]) => [key, withoutEmpty(child)] as const)
+      .filter(([, child]) => child !== undefined);
+    return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  }
+  return value === null ? undefined : value;
 }

@@ -8,6 +8,7 @@ import type { ObjectService, PropagationPolicy } from './objects';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
 import { groupVersion, type ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
+import { toTable, wantsTable } from './table';
 
 /** Serves `GET .../pods/<name>/log`: the text, or an ApiError. */
 export type PodLogReader = (
@@ -118,9 +119,15 @@ function serveResource(
 
   if (name === undefined) {
     if (request.method === 'GET') {
-      return isTrue(query.get('watch'))
-        ? watch(context, request, target)
-        : json(200, list(context, target, query));
+      if (isTrue(query.get('watch'))) return watch(context, request, target);
+      const listed = list(context, target, query);
+      if (wantsTable(request.headers.accept)) {
+        return json(200, {
+          ...toTable(type, listed.items, listed.metadata.resourceVersion),
+          metadata: listed.metadata,
+        });
+      }
+      return json(200, listed);
     }
     if (request.method === 'POST') {
       const body = parseBody(request);
@@ -158,8 +165,13 @@ function serveResource(
   }
 
   switch (request.method) {
-    case 'GET':
-      return json(200, objects.get(type, namespace, name));
+    case 'GET': {
+      const object = objects.get(type, namespace, name);
+      if (wantsTable(request.headers.accept) && !subresource) {
+        return json(200, toTable(type, [object], String(object.metadata.resourceVersion)));
+      }
+      return json(200, object);
+    }
     case 'PUT': {
       const body = parseBody(request);
       checkKind(type, body);
@@ -288,13 +300,27 @@ function patch(
 function list(context: RestContext, target: ResourceRequest, query: URLSearchParams): KubeObject {
   const labels = parseLabelSelector(query.get('labelSelector'));
   const fields = parseFieldSelector(query.get('fieldSelector'));
-  const items = context.objects
+  const all = context.objects
     .list(target.type, target.namespace)
     .filter((object) => labels(object) && fields(object));
+  // Pages are offsets into the filtered list; the token is opaque to clients, as the API promises.
+  const token = query.get('continue');
+  const offset = token ? Number(Buffer.from(token, 'base64url').toString()) || 0 : 0;
+  const limit = Number(query.get('limit') ?? 0);
+  const items = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
+  const rest = all.length - offset - items.length;
   return {
     kind: `${target.type.kind}List`,
     apiVersion: groupVersion(target.type),
-    metadata: { resourceVersion: String(context.objects.store.resourceVersion) },
+    metadata: {
+      resourceVersion: String(context.objects.store.resourceVersion),
+      ...(rest > 0
+        ? {
+            continue: Buffer.from(String(offset + items.length)).toString('base64url'),
+            remainingItemCount: rest,
+          }
+        : {}),
+    },
     items,
   };
 }

@@ -77,14 +77,6 @@ export class DeploymentController {
           template,
         },
       });
-      recordEvent(
-        context,
-        deployment,
-        'Normal',
-        'ScalingReplicaSet',
-        `Scaled up replica set ${name} from 0 to ${Math.min(desired, desired + this.maxSurge(deployment, desired))}`,
-        'deployment-controller',
-      );
       replicaSets = [...replicaSets, newRs];
       progressReason = { reason: 'NewReplicaSetCreated', message: `Created new replica set "${name}"` };
     } else if (Number(newRs.metadata.annotations?.[revisionAnnotation] ?? 0) < maxRevision) {
