@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { EmulatedCluster } from '../test/emulators/kubernetes/cluster';
+import { kubeconfigYaml } from '../test/emulators/kubernetes/kubeconfig';
 import type { EmulatedAzure } from '../test/emulators/server';
-import type { Handler } from '../test/emulators/types';
 import type { Endpoint } from '../test/harness/agent';
 import { appName } from './environment';
-import { repoRoot } from './package';
 
 /**
- * The staging and production AKS clusters the AksDeploy steps deploy to, reached through
- * Kubernetes service connections as templates/steps/deploy.yml reaches them through its
- * environment. They need the AksDeploy task in the vsix and the emulated Kubernetes API
- * server (test/emulators/kubernetes/). Until both are there the AksDeploy steps do not
- * run and the demo says why: a deploy is never pretended.
+ * Whether the AksDeploy steps can run. They deploy to the staging and production clusters
+ * of the emulated Kubernetes API server, reached through Kubernetes service connections as
+ * templates/steps/deploy.yml reaches them through its environment. Without the task in the
+ * vsix they do not run and the demo says why: a deploy is never pretended.
  */
 export interface ClusterSupport {
   readonly available: boolean;
-  /** Why the AksDeploy steps cannot run yet; empty when they can. */
+  /** Why the AksDeploy steps cannot run; empty when they can. */
   readonly reason: string;
+}
+
+/** Whether the AksDeploy steps can run: the vsix must hold the AksDeploy task. */
+export function clusterSupport(hasAksDeployTask: boolean): ClusterSupport {
+  return hasAksDeployTask
+    ? { available: true, reason: '' }
+    : { available: false, reason: 'AksDeploy@1 is not available: the vsix holds no AksDeploy task.' };
 }
 
 /** One emulated AKS cluster, as the AksDeploy steps and the demo's own checks see it. */
@@ -42,45 +46,6 @@ export interface DemoClusters {
   stop(): void;
 }
 
-/** What the demo uses of the Kubernetes emulator's EmulatedCluster. */
-interface EmulatedClusterApi {
-  readonly name: string;
-  readonly host: string;
-  readonly handler: Handler;
-  getObject(
-    kind: string,
-    namespace: string | undefined,
-    name: string,
-  ): { metadata: { name: string } } | undefined;
-  listObjects(kind: string, namespace?: string): { metadata: { name: string } }[];
-  setImageBehaviour(image: string, behaviour: Record<string, unknown>): void;
-  stop(): void;
-}
-
-interface KubernetesEmulator {
-  EmulatedCluster: new (options: { name: string; tokens: string[]; timeScale: number }) => EmulatedClusterApi;
-  kubeconfigYaml(options: {
-    clusterName: string;
-    userName: string;
-    server: string;
-    caPem: string;
-    user: { token: string };
-  }): string;
-}
-
-// Loaded only once it exists, so the demo runs (and says what is missing) without it.
-function loadKubernetesEmulator(): KubernetesEmulator {
-  const dir = join(repoRoot, 'test', 'emulators', 'kubernetes');
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  return {
-    EmulatedCluster: (require(join(dir, 'cluster')) as Pick<KubernetesEmulator, 'EmulatedCluster'>)
-      .EmulatedCluster,
-    kubeconfigYaml: (require(join(dir, 'kubeconfig')) as Pick<KubernetesEmulator, 'kubeconfigYaml'>)
-      .kubeconfigYaml,
-  };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-}
-
 /** The kinds the sample app's manifests hold, for reading the cluster back. */
 const appKinds = ['ConfigMap', 'Secret', 'Service', 'Deployment'] as const;
 
@@ -90,7 +55,6 @@ const appKinds = ['ConfigMap', 'Secret', 'Service', 'Deployment'] as const;
  * connection for it.
  */
 export function startClusters(azure: EmulatedAzure): DemoClusters {
-  const { EmulatedCluster, kubeconfigYaml } = loadKubernetesEmulator();
   const started = (['staging', 'production'] as const).map((environment) => {
     const token = randomBytes(24).toString('base64url');
     const emulated = new EmulatedCluster({
@@ -137,27 +101,4 @@ export function startClusters(azure: EmulatedAzure): DemoClusters {
         .emulated.setImageBehaviour(image, { neverReady: true, exitAfterMs: 500, exitCode: 1, logs }),
     stop: () => started.forEach((each) => each.emulated.stop()),
   };
-}
-
-/** The parts the AksDeploy steps need, and how the demo names each when it is missing. */
-const requiredParts: readonly { readonly path: string; readonly what: string }[] = [
-  {
-    path: 'test/emulators/kubernetes',
-    what: 'the emulated Kubernetes API server (test/emulators/kubernetes/)',
-  },
-];
-
-/** Whether the AksDeploy steps can run, given whether the vsix holds AksDeploy. */
-export function clusterSupport(hasAksDeployTask: boolean): ClusterSupport {
-  const missing = [
-    ...(hasAksDeployTask ? [] : ['the AksDeploy task in the vsix']),
-    ...requiredParts.filter((part) => !existsSync(join(repoRoot, part.path))).map((part) => part.what),
-  ];
-  if (missing.length > 0) {
-    return {
-      available: false,
-      reason: `AksDeploy@1 is not available yet: missing ${missing.join(' and ')}.`,
-    };
-  }
-  return { available: true, reason: '' };
 }

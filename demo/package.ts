@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import JSZip from 'jszip';
 
 /** The repository root, found from this file so that the checkout can live anywhere. */
@@ -29,12 +30,10 @@ interface PackageModule {
  */
 export async function buildAndUnpack(outDir: string): Promise<UnpackedExtension> {
   try {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Asynchronous, so that a Ctrl-C during the build is handled at once.
+    await promisify(execFile)(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], { cwd: repoRoot });
   } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(`Building the tasks failed: ${stderr || (error as Error).message}`);
   }
   const packaging = mkdtempSync(join(tmpdir(), 'demo-vsix-'));

@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clusterSupport } from '../demo/clusters';
 import { sampleAppObjects } from '../demo/manifests';
 import { markdownToHtml } from '../demo/markdown';
 import { descendantPids } from '../demo/processes';
@@ -52,9 +51,6 @@ function runDemo(args: readonly string[]): Promise<DemoRun> {
   });
 }
 
-// The demo's own verdict on whether it can deploy: the test follows it as AksDeploy lands.
-const aksDeployLanded = () => clusterSupport(true).available;
-
 describe('npm run demo', function () {
   this.timeout(120_000);
   const outDirs: string[] = [];
@@ -93,10 +89,14 @@ describe('npm run demo', function () {
       new RegExp(`Production {2}${result.image.digest} \\(identical in both registries\\)`),
     );
     const summaries = readdirSync(join(run.outDir, 'summaries'));
-    assert.deepEqual(
-      summaries.filter((name) => !name.includes('AksDeploy')),
-      ['01-KeyVaultSecrets.md', '03-AcceptanceGate.md', '05-AcrPromoteImage.md', '06-KeyVaultSecrets.md'],
-    );
+    assert.deepEqual(summaries, [
+      '01-KeyVaultSecrets.md',
+      '02-AksDeploy.md',
+      '03-AcceptanceGate.md',
+      '05-AcrPromoteImage.md',
+      '06-KeyVaultSecrets.md',
+      '07-AksDeploy.md',
+    ]);
     const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
     assert.match(html, /<table>/);
     assert.ok(html.includes(result.image.digest));
@@ -104,21 +104,12 @@ describe('npm run demo', function () {
 
     const deploys = result.steps.filter((each) => each.task === 'AksDeploy@1');
     assert.equal(deploys.length, 2);
-    if (aksDeployLanded()) {
-      assert.equal(result.outcome.status, 'Succeeded', run.output);
-      for (const deploy of deploys) {
-        assert.equal(deploy.status, 'Succeeded');
-        assert.equal(deploy.outputs.rolloutStatus, 'Succeeded');
-        const applied = (deploy.outputs.appliedObjects ?? '').split('\n');
-        for (const object of sampleAppObjects) assert.ok(applied.includes(object), `${object} applied`);
-      }
-    } else {
-      // Until AksDeploy and its cluster emulators land, the run says so and is never called a success.
-      assert.equal(result.outcome.status, 'Incomplete');
-      for (const deploy of deploys) {
-        assert.equal(deploy.status, 'NotAvailable');
-        assert.match(deploy.message, /AksDeploy@1 is not available yet/);
-      }
+    assert.equal(result.outcome.status, 'Succeeded', run.output);
+    for (const deploy of deploys) {
+      assert.equal(deploy.status, 'Succeeded');
+      assert.equal(deploy.outputs.rolloutStatus, 'Succeeded');
+      const applied = (deploy.outputs.appliedObjects ?? '').split('\n');
+      for (const object of sampleAppObjects) assert.ok(applied.includes(object), `${object} applied`);
     }
   });
 
@@ -137,16 +128,8 @@ describe('npm run demo', function () {
     assert.match(run.output, /Health: failedRatePercent is 12.5/);
   });
 
-  it('--break staging rolls back the failed staging rollout, or says AksDeploy is not available yet', async () => {
+  it('--break staging shows the failed rollout with its diagnosis, rolls back, and stops before promotion', async () => {
     const run = await demo('--break', 'staging');
-    if (!aksDeployLanded()) {
-      assert.equal(run.code, 2, run.output);
-      assert.match(
-        run.output,
-        /--break staging needs the AksDeploy steps\. AksDeploy@1 is not available yet/,
-      );
-      return;
-    }
     const { result } = run;
     assert.ok(result, run.output);
     assert.equal(run.code, 1, run.output);
