@@ -293,6 +293,82 @@ describe('emulated Kubernetes API server (client-node)', () => {
     assert.equal(expired.object.reason, 'Expired');
   });
 
+  it('tells a label-filtered watch that an object left the filter, as DELETED', async () => {
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    const start = await core.listNamespacedConfigMap({ namespace: 'default' });
+    const seen: string[] = [];
+    let stop: AbortController | undefined;
+    const left = new Promise<void>((resolve, reject) => {
+      void new k8s.Watch(config)
+        .watch(
+          '/api/v1/namespaces/default/configmaps',
+          { resourceVersion: start.metadata?.resourceVersion, labelSelector: 'stage=canary' },
+          (type, object: k8s.V1ConfigMap) => {
+            seen.push(`${type} ${object.metadata?.labels?.stage}`);
+            if (type === 'DELETED') resolve();
+          },
+          (error) => (error ? reject(error as Error) : undefined),
+        )
+        .then((controller) => (stop = controller), reject);
+    });
+    const labelled = (stage: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'moving', namespace: 'default', labels: { stage } },
+    });
+    await apply(labelled('canary'), 'aks-deploy');
+    await apply(labelled('stable'), 'aks-deploy');
+    await left;
+    stop?.abort();
+    assert.deepEqual(seen, ['ADDED canary', 'DELETED stable']);
+  });
+
+  it('refuses an apply whose resourceVersion is stale with 409', async () => {
+    const first: k8s.KubernetesObject = await apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'guarded', namespace: 'default' },
+        data: { a: '1' },
+      },
+      'aks-deploy',
+    );
+    await apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'guarded', namespace: 'default' },
+        data: { a: '2' },
+      },
+      'aks-deploy',
+    );
+    const stale = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'guarded', namespace: 'default', resourceVersion: first.metadata?.resourceVersion },
+      data: { a: '3' },
+    };
+    await assert.rejects(
+      apply(stale, 'aks-deploy'),
+      (error: k8s.ApiException<string>) =>
+        error.code === 409 && /the object has been modified/.test(error.body),
+    );
+  });
+
+  it('allocates a cluster IP to a Service', async () => {
+    const service = await apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'default' },
+        spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+      'aks-deploy',
+    );
+    assert.match((service as k8s.V1Service).spec?.clusterIP ?? '', /^10\.0\.\d+\.\d+$/);
+    assert.equal((service as k8s.V1Service).spec?.ports?.[0]?.protocol, 'TCP');
+  });
+
   it('deletes in the background with what the object owns', async () => {
     await apply(deployment('cascade', 2), 'aks-deploy');
     const core = config.makeApiClient(k8s.CoreV1Api);

@@ -84,6 +84,15 @@ spec:
     );
   });
 
+  it('prints events with the columns kubectl shows', async () => {
+    const events = await fixture.kubectl(['-n', 'shop', 'get', 'events']);
+    assert.match(events.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+    assert.match(
+      events.stdout,
+      /Normal\s+ScalingReplicaSet\s+deployment\/api\s+Scaled up replica set api-\w+ from 0 to 3/,
+    );
+  });
+
   it('rolls back with kubectl rollout undo to the previous ReplicaSet', async () => {
     const updated = await fixture.kubectl([
       'apply',

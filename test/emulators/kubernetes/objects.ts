@@ -34,6 +34,14 @@ export class ObjectService {
     readonly types: TypeRegistry,
   ) {}
 
+  private clusterIps = 10;
+
+  // Service IPs from AKS's default service CIDR (10.0.0.0/16), 10.0.0.10 being DNS.
+  private nextClusterIp(): string {
+    this.clusterIps += 1;
+    return `10.0.${Math.floor(this.clusterIps / 250)}.${(this.clusterIps % 250) + 1}`;
+  }
+
   /** The object, or 404. */
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(storageKey(type), scoped(type, namespace), name);
@@ -105,6 +113,15 @@ export class ObjectService {
     if (hasGeneration(type, created)) created.metadata.generation = 1;
     if (type.subresources?.includes('status') && type.kind !== 'Namespace') delete created.status;
     if (type.kind === 'Job') jobSelector(created);
+    if (
+      type.kind === 'Service' &&
+      created.spec &&
+      created.spec.type !== 'ExternalName' &&
+      !created.spec.clusterIP
+    ) {
+      created.spec.clusterIP = this.nextClusterIp();
+      created.spec.clusterIPs = [created.spec.clusterIP];
+    }
     if (type.kind === 'CustomResourceDefinition') created.status = crdStatus(created);
     applyDefaults(created);
     return created;

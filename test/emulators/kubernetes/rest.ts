@@ -8,6 +8,7 @@ import type { ObjectService, PropagationPolicy } from './objects';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
 import { groupVersion, type ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
+import type { WatchEvent } from './store';
 import { toTable, wantsTable } from './table';
 
 /** Serves `GET .../pods/<name>/log`: the text, or an ApiError. */
@@ -273,6 +274,10 @@ function patch(
       const prepared = objects.prepareCreate(type, merged, namespace);
       return json(201, objects.create(type, prepared, { dryRun }));
     }
+    const expected = config.metadata?.resourceVersion;
+    if (expected && expected !== live.metadata.resourceVersion) {
+      throw optimisticConflict(type, name);
+    }
     const merged = applyConfiguration(live, config, { manager, apiVersion, force });
     const updated = objects.prepareUpdate(type, live, merged, subresource);
     return json(200, objects.update(type, updated, { dryRun }));
@@ -346,7 +351,7 @@ function watch(context: RestContext, request: EmulatedRequest, target: ResourceR
 
   let fromVersion = sendInitial ? store.resourceVersion : Number(requested);
   let expired: ApiError | undefined;
-  let events: AsyncIterable<{ type: string; object: KubeObject }> | undefined;
+  let events: AsyncIterable<WatchEvent> | undefined;
   const initial = sendInitial ? context.objects.list(type, target.namespace).filter(selected) : [];
   try {
     if (!Number.isFinite(fromVersion)) throw badRequest(`invalid resource version: ${requested}`);
@@ -381,7 +386,14 @@ function watch(context: RestContext, request: EmulatedRequest, target: ResourceR
     }
     for await (const event of events!) {
       const object = { ...event.object, apiVersion, kind: type.kind };
-      if (!selected(object)) continue;
+      const now = selected(object);
+      const before = event.previous ? selected({ ...event.previous, apiVersion, kind: type.kind }) : false;
+      // As the watch cache does: leaving the filter reads as DELETED, entering it as ADDED.
+      if (event.type === 'MODIFIED' && before !== now) {
+        yield line({ type: now ? 'ADDED' : 'DELETED', object });
+        continue;
+      }
+      if (!now) continue;
       yield line({ type: event.type, object });
     }
   }
@@ -464,4 +476,14 @@ function json(statusCode: number, body: KubeObject): EmulatedResponse {
 
 function status(error: ApiError): EmulatedResponse {
   return json(error.code, error.toStatus());
+}
+
+function optimisticConflict(type: ResourceType, name: string): ApiError {
+  const qualified = type.group ? `${type.resource}.${type.group}` : type.resource;
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, ...(type.group ? { group: type.group } : {}), kind: type.resource },
+  );
 }

@@ -6,6 +6,8 @@ export interface WatchEvent {
   /** The storage key of the object's type (`group/resource`). */
   readonly key: string;
   readonly object: KubeObject;
+  /** For MODIFIED: the object as it was, so a filtered watch can tell it left or entered the filter. */
+  readonly previous?: KubeObject;
   readonly resourceVersion: number;
 }
 
@@ -63,11 +65,12 @@ export class ObjectStore {
     const path = objectPath(stored.metadata.namespace, stored.metadata.name);
     let byPath = this.objects.get(key);
     if (!byPath) this.objects.set(key, (byPath = new Map()));
-    const type = byPath.has(path) ? 'MODIFIED' : 'ADDED';
+    const previous = byPath.get(path);
+    const type = previous ? 'MODIFIED' : 'ADDED';
     this.revision += 1;
     stored.metadata.resourceVersion = String(this.revision);
     byPath.set(path, stored);
-    this.record({ type, key, object: stored, resourceVersion: this.revision });
+    this.record({ type, key, object: stored, previous, resourceVersion: this.revision });
     return stored;
   }
 

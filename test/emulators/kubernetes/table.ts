@@ -86,6 +86,37 @@ const columnsByKind: Record<string, Column[]> = {
     },
     age,
   ],
+  Event: [
+    {
+      name: 'Last Seen',
+      type: 'string',
+      cell: (o, now) => humanAge(o.lastTimestamp ?? o.metadata.creationTimestamp, now),
+    },
+    { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },
+    { name: 'Reason', type: 'string', cell: (o) => o.reason ?? '' },
+    {
+      name: 'Object',
+      type: 'string',
+      cell: (o) => `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`,
+    },
+    { name: 'Message', type: 'string', cell: (o) => o.message ?? '' },
+  ],
+  Service: [
+    name,
+    { name: 'Type', type: 'string', cell: (o) => o.spec?.type ?? 'ClusterIP' },
+    { name: 'Cluster-IP', type: 'string', cell: (o) => o.spec?.clusterIP ?? '<none>' },
+    { name: 'External-IP', type: 'string', cell: () => '<none>' },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      cell: (o) =>
+        ((o.spec?.ports ?? []) as KubeObject[])
+          .map((port) => `${port.port}/${port.protocol ?? 'TCP'}`)
+          .join(',') || '<none>',
+    },
+    age,
+  ],
+  Namespace: [name, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, age],
   Job: [
     name,
     { name: 'Status', type: 'string', cell: jobStatus },

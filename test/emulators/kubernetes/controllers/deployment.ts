@@ -341,14 +341,7 @@ export class DeploymentController {
           at,
           { lastUpdateTime: at },
         );
-        recordEvent(
-          context,
-          deployment,
-          'Warning',
-          'ProgressDeadlineExceeded',
-          `Deployment "${deployment.metadata.name}" has timed out progressing.`,
-          'deployment-controller',
-        );
+        // The real controller records no event for this: the condition is the whole signal.
       } else context.wakeAt(since + deadlineMs);
     }
     const status: KubeObject = {
