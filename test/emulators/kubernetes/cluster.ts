@@ -69,6 +69,8 @@ export class EmulatedCluster {
   readonly loopbackPath: string;
   /** Multiplies the controllers' own durations; tests may change it at any time. */
   timeScale: number;
+  /** Errors the controllers threw (a bug in the emulator); empty in a healthy run. */
+  readonly controllerErrors: Error[] = [];
 
   private readonly tokens: Set<string>;
   private readonly verifyToken?: (token: string) => boolean;
@@ -248,22 +250,31 @@ export class EmulatedCluster {
     if (this.stopped) return;
     this.running = true;
     try {
-      let passes = 0;
-      do {
-        this.again = false;
-        this.ensureServiceAccounts();
-        this.deployments.reconcile();
-        reconcileReplicaSets(this.controllerContext);
-        reconcileStatefulSets(this.controllerContext);
-        reconcileDaemonSets(this.controllerContext);
-        reconcileJobs(this.controllerContext);
-        schedulePods(this.controllerContext);
-        this.kubelet.reconcile();
-      } while (this.again && ++passes < 20);
+      this.runControllers();
+    } catch (error) {
+      // A controller bug must not crash the test process from a timer; it is kept for
+      // assertions and shown once.
+      if (this.controllerErrors.length === 0) console.error('emulated cluster controller failed:', error);
+      this.controllerErrors.push(error as Error);
     } finally {
       this.running = false;
     }
     if (this.again) this.schedule();
+  }
+
+  private runControllers(): void {
+    let passes = 0;
+    do {
+      this.again = false;
+      this.ensureServiceAccounts();
+      this.deployments.reconcile();
+      reconcileReplicaSets(this.controllerContext);
+      reconcileStatefulSets(this.controllerContext);
+      reconcileDaemonSets(this.controllerContext);
+      reconcileJobs(this.controllerContext);
+      schedulePods(this.controllerContext);
+      this.kubelet.reconcile();
+    } while (this.again && ++passes < 20);
   }
 
   // The service account controller: every namespace has a `default` service account.

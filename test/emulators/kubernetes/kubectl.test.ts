@@ -147,6 +147,31 @@ spec:
     assert.equal(forced.code, 0, forced.stderr);
   });
 
+  it('scales through the scale subresource, which then owns replicas as the real server words it', async () => {
+    const scaled = await fixture.kubectl(['-n', 'shop', 'scale', 'deployment/api', '--replicas=4']);
+    assert.equal(scaled.code, 0, scaled.stderr);
+    const conflict = await fixture.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager=other',
+      '-f',
+      file('shop5b.yaml', manifest(5)),
+    ]);
+    assert.match(
+      conflict.stderr,
+      /conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas/,
+    );
+    const forced = await fixture.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager=other',
+      '--force-conflicts',
+      '-f',
+      file('shop5b.yaml', manifest(5)),
+    ]);
+    assert.equal(forced.code, 0, forced.stderr);
+  });
+
   it('shows a dry run without changing anything', async () => {
     const dry = await fixture.kubectl([
       'apply',

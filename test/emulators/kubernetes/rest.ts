@@ -153,6 +153,9 @@ function serveResource(
     throw methodNotAllowed(request.method);
   }
 
+  if (subresource === 'scale')
+    return scale(context, request, target as ResourceRequest & { name: string }, dryRun);
+
   if (subresource === 'log') {
     if (request.method !== 'GET') throw methodNotAllowed(request.method);
     const pod = objects.get(type, namespace, name);
@@ -486,4 +489,68 @@ function optimisticConflict(type: ResourceType, name: string): ApiError {
     `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
     { name, ...(type.group ? { group: type.group } : {}), kind: type.resource },
   );
+}
+
+// The scale subresource (kubectl scale, autoscalers): an autoscaling/v1 Scale read from and
+// written to spec.replicas; the writer's managedFields entry names the subresource.
+function scale(
+  context: RestContext,
+  request: EmulatedRequest,
+  target: ResourceRequest & { name: string },
+  dryRun: boolean,
+): EmulatedResponse {
+  const { objects } = context;
+  const { type, namespace, name } = target;
+  const live = objects.get(type, namespace, name);
+  const current = toScale(live);
+  if (request.method === 'GET') return json(200, current);
+  let next: KubeObject;
+  if (request.method === 'PUT') next = parseBody(request);
+  else if (request.method === 'PATCH') {
+    const patchType = patchTypeOf(request.headers['content-type'] ?? '');
+    const body = patchType === 'json' ? undefined : parseBody(request);
+    next =
+      patchType === 'json'
+        ? jsonPatch(current, parseBody(request))
+        : patchType === 'strategic'
+          ? (strategicMergePatch(current, body) as KubeObject)
+          : (mergePatch(current, body) as KubeObject);
+  } else throw methodNotAllowed(request.method);
+  const replicas = Number(next.spec?.replicas);
+  if (!Number.isInteger(replicas) || replicas < 0) {
+    throw new ApiError(
+      422,
+      'Invalid',
+      `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${String(next.spec?.replicas)}: must be greater than or equal to 0`,
+    );
+  }
+  const updated = objects.prepareUpdate(type, live, { ...live, spec: { ...live.spec, replicas } });
+  const recorded = recordUpdate(live, updated, {
+    manager: managerOf(request, true),
+    apiVersion: groupVersion(type),
+    subresource: 'scale',
+  });
+  return json(200, toScale(objects.update(type, recorded, { dryRun })));
+}
+
+function toScale(object: KubeObject): KubeObject {
+  const matchLabels: Record<string, string> = object.spec?.selector?.matchLabels ?? {};
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+      uid: object.metadata.uid,
+      resourceVersion: object.metadata.resourceVersion,
+      creationTimestamp: object.metadata.creationTimestamp,
+    },
+    spec: { replicas: object.spec?.replicas ?? 0 },
+    status: {
+      replicas: object.status?.replicas ?? 0,
+      selector: Object.entries(matchLabels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(','),
+    },
+  };
 }
