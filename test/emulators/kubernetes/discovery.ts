@@ -1,4 +1,4 @@
-import { builtInTypes, groupVersion, typesFromCrd, verbsOf, type ResourceType } from './resources';
+import { builtInTypes, groupVersion, servedVerbs, typesFromCrd, type ResourceType } from './resources';
 import type { KubeObject } from './object';
 
 /** The Kubernetes version the emulated clusters report. */
@@ -98,7 +98,7 @@ export function resourceList(
       singularName: type.kind.toLowerCase(),
       namespaced: type.namespaced,
       kind: type.kind,
-      verbs: verbsOf(type),
+      verbs: [...servedVerbs],
       ...(type.shortNames?.length ? { shortNames: type.shortNames } : {}),
       ...(type.categories?.length ? { categories: type.categories } : {}),
     });

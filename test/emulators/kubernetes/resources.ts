@@ -118,10 +118,8 @@ export function groupVersion(type: Pick<ResourceType, 'group' | 'version'>): str
   return type.group ? `${type.group}/${type.version}` : type.version;
 }
 
-/** The verbs discovery lists for a type (events.k8s.io and the rest alike). */
-export function verbsOf(_type: ResourceType): string[] {
-  return [...allVerbs];
-}
+/** The verbs discovery lists for every type: all of them are served. */
+export const servedVerbs: readonly string[] = allVerbs;
 
 /** The types a stored CRD serves: one per served version. */
 export function typesFromCrd(crd: Record<string, unknown>): ResourceType[] {

@@ -139,7 +139,7 @@ function serveResource(
       }
       checkKind(type, body);
       const prepared = objects.prepareCreate(type, body, namespace);
-      const manager = managerOf(request, false);
+      const manager = managerOf(request);
       const created = objects.create(type, recordUpdate(undefined, prepared, { manager, apiVersion }), {
         dryRun,
       });
@@ -188,7 +188,7 @@ function serveResource(
         subresource,
       );
       const recorded = recordUpdate(live, updated, {
-        manager: managerOf(request, false),
+        manager: managerOf(request),
         apiVersion,
         subresource,
       });
@@ -295,7 +295,7 @@ function patch(
         : jsonPatch(live, body);
   const updated = objects.prepareUpdate(type, live, patched, subresource);
   const recorded = recordUpdate(live, updated, {
-    manager: managerOf(request, true),
+    manager: managerOf(request),
     apiVersion,
     subresource,
   });
@@ -404,7 +404,7 @@ function watch(context: RestContext, request: EmulatedRequest, target: ResourceR
 }
 
 // A manager for writes that name none: the user agent's program name, as the API server derives it.
-function managerOf(request: EmulatedRequest, _patch: boolean): string {
+function managerOf(request: EmulatedRequest): string {
   const named = request.url.searchParams.get('fieldManager');
   if (named) return named;
   const agent = request.headers['user-agent'] ?? 'unknown';
@@ -526,7 +526,7 @@ function scale(
   }
   const updated = objects.prepareUpdate(type, live, { ...live, spec: { ...live.spec, replicas } });
   const recorded = recordUpdate(live, updated, {
-    manager: managerOf(request, true),
+    manager: managerOf(request),
     apiVersion: groupVersion(type),
     subresource: 'scale',
   });

@@ -141,12 +141,12 @@ export function toTable(
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    columnDefinitions: columns.map((column, index) => ({
+    columnDefinitions: columns.map((column) => ({
       name: column.name,
       type: column.type,
       format: column.format ?? '',
       description: '',
-      priority: index === 0 ? 0 : 0,
+      priority: 0,
     })),
     rows: objects.map((object) => ({
       cells: columns.map((column) => column.cell(object, now)),
