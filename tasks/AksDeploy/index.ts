@@ -3,8 +3,6 @@ import { EOL } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
-import { readAzureRmConnection } from '../shared/azure-connection';
-import { createCredential } from '../shared/azure-credential';
 import {
   KubernetesApiError,
   KubernetesClient,
@@ -36,6 +34,10 @@ void runTask(async () => {
 
   let access;
   if (inputs.cluster.type === 'azureResourceManager') {
+    // Loaded on first use: @azure/identity and its company take longer to load than a
+    // whole deploy through a Kubernetes connection needs to start.
+    const { readAzureRmConnection } = await import('../shared/azure-connection');
+    const { createCredential } = await import('../shared/azure-credential');
     const connection = readAzureRmConnection('azureSubscription');
     const credential = createCredential(connection, network);
     const { resourceGroup, clusterName, useClusterAdmin } = inputs.cluster;
