@@ -67,8 +67,8 @@ export class EmulatedAksArm {
       roles: new Map(),
     };
     if (!spec.disableLocalAccounts) {
-      cluster.addToken(record.adminToken);
-      if (!spec.entra) cluster.addToken(record.userToken);
+      cluster.addToken(record.adminToken, 'clusterAdmin');
+      if (!spec.entra) cluster.addToken(record.userToken, 'clusterUser');
     }
     this.clusters.set(key(spec.subscriptionId, spec.resourceGroup, cluster.name), record);
   }
@@ -337,7 +337,9 @@ export async function startEmulatedAks(options: EmulatedAksOptions = {}): Promis
   cloud.entra.addApp(tenantId, { clientId: app.clientId, objectId: app.objectId, secrets: [app.secret] });
   const armAudience = 'https://management.azure.test';
   const armAudiences = [armAudience, azure.url('management.azure.test', '')];
-  const verifyAks = (token: string) => !!cloud.entra.verifyAccessToken(token, aksServerAppId);
+  // The Entra user is the token's object id, as AKS's Entra integration names it.
+  const verifyAks = (token: string) =>
+    cloud.entra.verifyAccessToken(token, aksServerAppId)?.objectId ?? false;
   const clusterOptions = {
     timeScale: options.timeScale ?? 0.01,
     imageExists: options.imageExists,

@@ -145,6 +145,37 @@ describe('emulated AKS (ARM managedClusters)', () => {
     await core.listNamespace();
   });
 
+  it('answers 403 Forbidden, worded as Azure RBAC, when the authorizer refuses the Entra user', async () => {
+    aks.production.authorize = (access) => !(access.verb === 'patch' && access.resource === 'deployments');
+    try {
+      const config = new k8s.KubeConfig();
+      config.loadFromString(aks.kubeconfig(aks.production));
+      const objects = k8s.KubernetesObjectApi.makeApiClient(config);
+      const error = await objects
+        .patch(
+          { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } },
+          undefined,
+          undefined,
+          'tests',
+          true,
+          k8s.PatchStrategy.ServerSideApply,
+        )
+        .then(
+          () => assert.fail('expected 403'),
+          (failure: k8s.ApiException<string>) => failure,
+        );
+      assert.equal(error.code, 403);
+      const status = JSON.parse(error.body) as k8s.V1Status;
+      assert.equal(status.reason, 'Forbidden');
+      assert.equal(
+        status.message,
+        `deployments.apps "web" is forbidden: User "${aks.app.objectId}" cannot patch resource "deployments" in API group "apps" in the namespace "default": User does not have access to the resource in Azure. Update role assignment to allow access.`,
+      );
+    } finally {
+      aks.production.authorize = () => true;
+    }
+  });
+
   it('lets kubectl read both clusters', async () => {
     for (const cluster of [aks.staging, aks.production]) {
       const result = await aks.kubectl(cluster, ['get', 'namespaces', '-o', 'json']);

@@ -11,7 +11,7 @@ import { reconcileStatefulSets } from './controllers/statefulset';
 import { TypeRegistry } from './discovery';
 import { clone, type KubeObject } from './object';
 import { ObjectService } from './objects';
-import { answerKubernetes } from './rest';
+import { answerKubernetes, type AccessRequest } from './rest';
 import { ObjectStore } from './store';
 
 /** A node of the cluster's one agent pool. */
@@ -28,10 +28,13 @@ export interface NodeSpec {
 export interface ClusterOptions {
   /** The cluster name; its API server answers at `<name>.hcp.azure.test`. */
   readonly name: string;
-  /** Bearer tokens accepted as they are (local accounts, service accounts). */
+  /** Bearer tokens accepted as they are (local accounts, service accounts); their user is `token-user`. */
   readonly tokens?: readonly string[];
-  /** Accepts other bearer tokens, e.g. Entra access tokens for the AKS server app. */
-  readonly verifyToken?: (token: string) => boolean;
+  /**
+   * Accepts other bearer tokens, e.g. Entra access tokens for the AKS server app:
+   * the user's name (an Entra object id), true for an unnamed user, or false.
+   */
+  readonly verifyToken?: (token: string) => boolean | string;
   /** Multiplies the controllers' own durations (back-offs, progress deadlines); 0.01 makes 600 s 6 s. */
   readonly timeScale?: number;
   /** Whether an image can be pulled (true or its digest); every image can when omitted. */
@@ -72,8 +75,8 @@ export class EmulatedCluster {
   /** Errors the controllers threw (a bug in the emulator); empty in a healthy run. */
   readonly controllerErrors: Error[] = [];
 
-  private readonly tokens: Set<string>;
-  private readonly verifyToken?: (token: string) => boolean;
+  private readonly tokens: Map<string, string>;
+  private readonly verifyToken?: (token: string) => boolean | string;
   private readonly kubelet: Kubelet;
   private readonly deployments: DeploymentController;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -86,7 +89,7 @@ export class EmulatedCluster {
     this.name = options.name;
     this.host = apiServerHost(options.name);
     this.timeScale = options.timeScale ?? 1;
-    this.tokens = new Set(options.tokens ?? []);
+    this.tokens = new Map((options.tokens ?? []).map((token) => [token, 'token-user']));
     this.verifyToken = options.verifyToken;
     this.objects = new ObjectService(this.store, this.types);
     const scale = (): number => this.timeScale;
@@ -122,9 +125,15 @@ export class EmulatedCluster {
 
   private readonly controllerContext: ControllerContext;
 
-  /** Accepts another static bearer token. */
-  addToken(token: string): void {
-    this.tokens.add(token);
+  /**
+   * Decides what an authenticated user may do (AKS's Azure RBAC, or Kubernetes RBAC);
+   * everything is allowed unless a test sets it. Refusals answer 403 Forbidden.
+   */
+  authorize: (access: AccessRequest) => boolean = () => true;
+
+  /** Accepts another static bearer token, for a named user. */
+  addToken(token: string, user = 'token-user'): void {
+    this.tokens.set(token, user);
   }
 
   /** Sets how containers of an image (exact reference, or a repository for all its tags) behave. */
@@ -159,16 +168,20 @@ export class EmulatedCluster {
       {
         objects: this.objects,
         authenticate: (incoming) => this.authenticate(incoming),
+        authorize: (access) => this.authorize(access),
         readLogs: (pod, options) => this.kubelet.readLogs(pod, options),
       },
       request,
     );
   }
 
-  private authenticate(request: EmulatedRequest): boolean {
+  private authenticate(request: EmulatedRequest): string | undefined {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) return false;
-    return this.tokens.has(token) || !!this.verifyToken?.(token);
+    if (!token) return undefined;
+    const known = this.tokens.get(token);
+    if (known) return known;
+    const verified = this.verifyToken?.(token);
+    return typeof verified === 'string' ? verified : verified ? 'token-user' : undefined;
   }
 
   private bootstrap(nodes: readonly NodeSpec[]): void {

@@ -20,9 +20,23 @@ export type PodLogReader = (
 /** What the REST layer needs from its cluster. */
 export interface RestContext {
   readonly objects: ObjectService;
-  /** True when the request's credentials are accepted. */
-  readonly authenticate: (request: EmulatedRequest) => boolean;
+  /** The user the request's credentials name, or undefined (401 follows). */
+  readonly authenticate: (request: EmulatedRequest) => string | undefined;
+  /** Whether a user may do something (403 Forbidden otherwise). */
+  readonly authorize: (access: AccessRequest) => boolean;
   readonly readLogs: PodLogReader;
+}
+
+/** What a request asks to do, as an authorizer sees it (Kubernetes' request attributes). */
+export interface AccessRequest {
+  readonly user: string;
+  readonly verb: string;
+  /** '' for the core group. */
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
 }
 
 /** A parsed resource URL. */
@@ -45,17 +59,18 @@ export async function answerKubernetes(
   request: EmulatedRequest,
 ): Promise<EmulatedResponse> {
   try {
-    if (!context.authenticate(request)) {
+    const user = context.authenticate(request);
+    if (user === undefined) {
       return status(new ApiError(401, 'Unauthorized', 'Unauthorized'));
     }
-    return route(context, request);
+    return route(context, request, user);
   } catch (error) {
     if (error instanceof ApiError) return status(error);
     throw error;
   }
 }
 
-function route(context: RestContext, request: EmulatedRequest): EmulatedResponse {
+function route(context: RestContext, request: EmulatedRequest, user: string): EmulatedResponse {
   const path = request.url.pathname.replace(/\/+$/, '') || '/';
   const types = context.objects.types;
   if (request.method === 'GET') {
@@ -77,6 +92,16 @@ function route(context: RestContext, request: EmulatedRequest): EmulatedResponse
   }
   const parsed = parseResourcePath(context, path);
   if (!parsed) throw notFoundPath;
+  const access: AccessRequest = {
+    user,
+    verb: verbOf(request, parsed),
+    group: parsed.type.group,
+    resource: parsed.type.resource,
+    subresource: parsed.subresource,
+    namespace: parsed.namespace,
+    name: parsed.name,
+  };
+  if (!context.authorize(access)) throw forbidden(access);
   return serveResource(context, request, parsed);
 }
 
@@ -553,4 +578,41 @@ function toScale(object: KubeObject): KubeObject {
         .join(','),
     },
   };
+}
+
+function verbOf(request: EmulatedRequest, target: ResourceRequest): string {
+  const query = request.url.searchParams;
+  switch (request.method) {
+    case 'GET':
+      if (target.name !== undefined) return 'get';
+      return isTrue(query.get('watch')) ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return target.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return request.method.toLowerCase();
+  }
+}
+
+// Worded as AKS's Azure RBAC authorizer answers (the API server's message plus its reason).
+function forbidden(access: AccessRequest): ApiError {
+  const qualified = access.group ? `${access.resource}.${access.group}` : access.resource;
+  const subject = access.name !== undefined ? `${qualified} "${access.name}"` : qualified;
+  const resource = access.subresource ? `${access.resource}/${access.subresource}` : access.resource;
+  const scope = access.namespace ? `in the namespace "${access.namespace}"` : 'at the cluster scope';
+  return new ApiError(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User "${access.user}" cannot ${access.verb} resource "${resource}" in API group "${access.group}" ${scope}: User does not have access to the resource in Azure. Update role assignment to allow access.`,
+    {
+      ...(access.name !== undefined ? { name: access.name } : {}),
+      group: access.group,
+      kind: access.resource,
+    },
+  );
 }
