@@ -275,6 +275,122 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.equal(reads.length, 21, JSON.stringify(reads.map((r) => r.path)));
   });
 
+  it('applies a CustomResourceDefinition first, waits until it is Established, then its custom resources', async () => {
+    const ns = 'crds';
+    const crd = [
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: { name: widgets.example.azure.test }',
+      'spec:',
+      '  group: example.azure.test',
+      '  scope: Namespaced',
+      '  names: { plural: widgets, singular: widget, kind: Widget }',
+      '  versions:',
+      '  - name: v1',
+      '    served: true',
+      '    storage: true',
+      '    schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }',
+    ].join('\n');
+    // The custom resource comes first in the file: the task still applies the CRD before it.
+    const widget =
+      'apiVersion: example.azure.test/v1\nkind: Widget\nmetadata: { name: gear }\nspec: { teeth: 12 }';
+    const run = await deploy(documents(widget, namespaceYaml(ns), crd), { namespace: ns });
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.match(
+      run.log,
+      /CustomResourceDefinition widgets\.example\.azure\.test created[\s\S]*Widget crds\/gear created/,
+    );
+    const watches = azure.requests.filter((r) => /customresourcedefinitions\?.*watch=1/.test(r.path));
+    assert.ok(
+      azure.requests.some((r) =>
+        /customresourcedefinitions\?.*fieldSelector=metadata\.name%3Dwidgets/.test(r.path),
+      ),
+      'the CRD was read by name',
+    );
+    assert.ok(watches.length <= 1, 'polled instead of watched');
+    const read = await kubectl(['get', 'widgets.example.azure.test', 'gear', '-n', ns, '-o', 'json']);
+    assert.equal(read.code, 0, read.stderr);
+    assert.deepEqual((JSON.parse(read.stdout) as { spec: unknown }).spec, { teeth: 12 });
+  });
+
+  it('an unknown kind fails with one line naming the file and document', async () => {
+    const run = await deploy(
+      documents(
+        configMapYaml('fine', '{ a: "1" }'),
+        'apiVersion: example.azure.test/v9\nkind: Gizmo\nmetadata: { name: g }',
+      ),
+      {},
+    );
+    assert.equal(run.result?.status, 'Failed', run.log);
+    assert.match(
+      run.result!.message,
+      /^k8s\/app\.yaml, document 2: the cluster serves no example\.azure\.test\/v9 Gizmo\./,
+    );
+    assert.equal(run.result!.message.split('\n').length, 1);
+    assert.equal(
+      cluster.getObject('ConfigMap', 'default', 'fine'),
+      undefined,
+      'applied before the manifests were checked',
+    );
+  });
+
+  it('follows each kind by kubectl’s rules: DaemonSet, Job and a partitioned StatefulSet', async () => {
+    const ns = 'kinds';
+    const job = `${registry}/batch/report`;
+    cluster.setImageBehaviour(job, { exitAfterMs: 300, exitCode: 0, logs: ['done'] });
+    const manifest = documents(
+      namespaceYaml(ns),
+      [
+        'apiVersion: apps/v1',
+        'kind: DaemonSet',
+        'metadata: { name: agent }',
+        'spec:',
+        '  selector: { matchLabels: { app: agent } }',
+        '  template:',
+        '    metadata: { labels: { app: agent } }',
+        `    spec: { containers: [{ name: agent, image: "${registry}/infra/agent:1" }] }`,
+      ].join('\n'),
+      [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        'metadata: { name: report }',
+        'spec:',
+        '  template:',
+        `    spec: { restartPolicy: Never, containers: [{ name: report, image: "${job}:1" }] }`,
+      ].join('\n'),
+      [
+        'apiVersion: apps/v1',
+        'kind: StatefulSet',
+        'metadata: { name: cache }',
+        'spec:',
+        '  serviceName: cache',
+        '  replicas: 3',
+        '  updateStrategy: { type: RollingUpdate, rollingUpdate: { partition: 2 } }',
+        '  selector: { matchLabels: { app: cache } }',
+        '  template:',
+        '    metadata: { labels: { app: cache } }',
+        `    spec: { containers: [{ name: cache, image: "${registry}/infra/cache:1" }] }`,
+      ].join('\n'),
+    );
+    const first = await deploy(manifest, { namespace: ns });
+    assert.equal(first.result?.status, 'Succeeded', first.log);
+    assert.match(first.log, /DaemonSet\/kinds\/agent: 3\/3 ready/);
+    assert.match(first.log, /Job\/kinds\/report: .*(complete|succeeded)/i);
+    const update = await deploy(manifest.replace('infra/cache:1', 'infra/cache:2'), { namespace: ns });
+    assert.equal(update.result?.status, 'Succeeded', update.log);
+    assert.match(
+      update.log,
+      /StatefulSet\/kinds\/cache: .*partitioned roll out complete: 1 new pods updated/,
+    );
+    const pods = cluster.listObjects('Pod', ns).filter((p) => p.metadata.name?.startsWith('cache-'));
+    const images = Object.fromEntries(pods.map((p) => [p.metadata.name, imagesOf(p, ['spec'])[0]]));
+    assert.deepEqual(images, {
+      'cache-0': `${registry}/infra/cache:1`,
+      'cache-1': `${registry}/infra/cache:1`,
+      'cache-2': `${registry}/infra/cache:2`,
+    });
+  });
+
   describe('failures, explained in one error', () => {
     it('ImagePullBackOff names the image; a new Deployment is not rolled back', async () => {
       const ns = 'pull';
@@ -454,10 +570,9 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.equal(scaled.code, 0, scaled.stderr);
     const refused = await deploy(manifest, { namespace: ns });
     assert.equal(refused.result?.status, 'Failed', refused.log);
-    // One error line per conflicting field (the task's errors are listed, each with its field and manager).
     assert.equal(refused.errors.length, 1, JSON.stringify(refused.errors));
     assert.match(
-      refused.errors[0]!.message,
+      refused.result!.message,
       /^Deployment conflict\/api: the field \.spec\.replicas is managed by 'kubectl-patch'/,
     );
   });

@@ -12,6 +12,12 @@ export interface FieldConflict {
   readonly manager: string;
 }
 
+/** Label and field selectors of a list or watch, as the API takes them (`app=api`, `metadata.name=x`). */
+export interface Selectors {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
 /** The outcome of one server-side apply. */
 export type ApplyResult =
   | {
@@ -86,7 +92,7 @@ export class Cluster {
   async list(
     info: ResourceInfo,
     namespace: string | undefined,
-    labelSelector?: string,
+    selectors: Selectors = {},
   ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const { body } = await this.client.request<{
       items?: KubeObject[];
@@ -94,7 +100,7 @@ export class Cluster {
     }>({
       method: 'GET',
       path: collectionPath(info, namespace),
-      query: { labelSelector },
+      query: { ...selectors },
       idempotent: true,
     });
     const kind = info.kind;
@@ -185,8 +191,11 @@ export class Cluster {
     onChange: (event: WatchEvent) => void,
     signal: AbortSignal,
     relist: () => Promise<string>,
+    selectors: Selectors = {},
   ): Promise<void> {
-    return this.client.follow(collectionPath(info, namespace), resourceVersion, onChange, signal, relist);
+    return this.client.follow(collectionPath(info, namespace), resourceVersion, onChange, signal, relist, {
+      ...selectors,
+    });
   }
 
   /** Pods matching a workload's selector. */
@@ -199,7 +208,7 @@ export class Cluster {
       .map(([key, value]) => `${key}=${value}`)
       .join(',');
     if (!labelSelector) return [];
-    const pods = await this.list(core('pods', 'Pod'), workload.metadata.namespace, labelSelector);
+    const pods = await this.list(core('pods', 'Pod'), workload.metadata.namespace, { labelSelector });
     return pods.items;
   }
 

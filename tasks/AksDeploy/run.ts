@@ -116,7 +116,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
     (r) => !r.info && !crdKinds.has(`${groupOf(r.source.object)}/${r.source.object.kind}`),
   );
   if (unknown.length > 0) {
-    throw new TaskErrors(
+    throw oneOrMany(
       unknown.map(
         (r) =>
           new TaskError('ManifestUnknownKind', [
@@ -209,7 +209,6 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
     await waitForCrds(
       cluster,
       first.filter((r) => isCrd(r.source.object)).map((r) => r.source.object),
-      deps,
     );
   const rest = await Promise.all(
     resolved
@@ -228,7 +227,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
       }),
   );
   await applyAll(rest);
-  if (conflicts.length > 0) throw new TaskErrors(conflicts);
+  if (conflicts.length > 0) throw oneOrMany(conflicts);
 
   const planned = [...first.map((r) => prepare(r.source, r.info!)), ...rest];
   if (!config.dryRun) {
@@ -307,6 +306,11 @@ function conflictError(object: KubeObject, conflict: FieldConflict): TaskError {
   return new TaskError('ApplyConflict', [describe(object), conflict.field, conflict.manager]);
 }
 
+/** One problem as its own line in the result; several as one error line each. */
+function oneOrMany(errors: readonly TaskError[]): TaskError | TaskErrors {
+  return errors.length === 1 ? errors[0]! : new TaskErrors(errors);
+}
+
 async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
@@ -327,22 +331,56 @@ const crdInfo: ResourceInfo = {
   namespaced: false,
 };
 
-async function waitForCrds(cluster: Cluster, crds: readonly KubeObject[], deps: RunDeps): Promise<void> {
-  const deadline = deps.now() + 60_000;
-  for (const crd of crds) {
-    for (;;) {
-      const current = await cluster.get(crdInfo, undefined, crd.metadata.name ?? '');
-      const conditions =
-        isRecord(current?.status) && Array.isArray(current.status.conditions)
-          ? (current.status.conditions as { type?: string; status?: string }[])
-          : [];
-      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (deps.now() > deadline) throw new TaskError('CrdNotEstablished', [crd.metadata.name ?? '']);
-      // CRDs become Established within moments; a short poll beats setting up a watch for it.
-      await new Promise((resolve) => setTimeout(resolve, 250));
+/** How long a CustomResourceDefinition may take to become Established. */
+const crdEstablishTimeoutMs = 60_000;
+
+/** Waits until every CRD applied is Established (watching each by name), then rediscovers its group. */
+async function waitForCrds(cluster: Cluster, crds: readonly KubeObject[]): Promise<void> {
+  await Promise.all(
+    crds.map(async (crd) => {
+      const name = crd.metadata.name ?? '';
+      if (!(await waitForEstablished(cluster, name))) throw new TaskError('CrdNotEstablished', [name, name]);
+      cluster.discovery.forget(String((crd.spec as { group?: string } | undefined)?.group ?? ''));
+    }),
+  );
+}
+
+async function waitForEstablished(cluster: Cluster, name: string): Promise<boolean> {
+  const controller = new AbortController();
+  const selectors = { fieldSelector: `metadata.name=${name}` };
+  let established = false;
+  const check = (crd: KubeObject): void => {
+    const conditions =
+      isRecord(crd.status) && Array.isArray(crd.status.conditions)
+        ? (crd.status.conditions as { type?: string; status?: string }[])
+        : [];
+    if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) {
+      established = true;
+      controller.abort();
     }
-    cluster.discovery.forget(String((crd.spec as { group?: string } | undefined)?.group ?? ''));
+  };
+  const relist = async (): Promise<string> => {
+    const { items, resourceVersion } = await cluster.list(crdInfo, undefined, selectors);
+    items.forEach(check);
+    return resourceVersion;
+  };
+  const timer = setTimeout(() => controller.abort(), crdEstablishTimeoutMs);
+  try {
+    const from = await relist();
+    if (!established)
+      await cluster.watch(
+        crdInfo,
+        undefined,
+        from,
+        (event) => check(event.object),
+        controller.signal,
+        relist,
+        selectors,
+      );
+  } finally {
+    clearTimeout(timer);
   }
+  return established;
 }
 
 async function recordApplySet(
@@ -379,7 +417,7 @@ async function recordApplySet(
     if (!info) continue;
     const scopes = info.namespaced ? searchNamespaces : [undefined];
     for (const namespace of scopes) {
-      const { items } = await cluster.list(info, namespace, `${partOfLabel}=${set.id}`);
+      const { items } = await cluster.list(info, namespace, { labelSelector: `${partOfLabel}=${set.id}` });
       for (const item of items) {
         if (item.metadata.labels?.[partOfLabel] !== set.id || current.has(objectKey(item))) continue;
         await cluster.delete(info, item.metadata.namespace, item.metadata.name ?? '');

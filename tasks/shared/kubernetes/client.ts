@@ -194,7 +194,8 @@ export class KubernetesClient {
    * included; a dropped connection or a retryable status is reopened after the retry
    * policy's backoff, which restarts once events flow again; 410 Gone, as a status or as an
    * ERROR event, means that version was compacted away, so `relist` lists afresh and gives
-   * the version to watch from. Other errors end the watch.
+   * the version to watch from. Other errors end the watch. `selectors` narrow it
+   * (labelSelector, fieldSelector), as they must narrow `relist`'s list.
    * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
    */
   async follow(
@@ -203,6 +204,7 @@ export class KubernetesClient {
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal,
     relist: () => Promise<string>,
+    selectors: Readonly<Record<string, string | undefined>> = {},
   ): Promise<void> {
     let from = resourceVersion;
     let failures = 0;
@@ -213,7 +215,7 @@ export class KubernetesClient {
       try {
         await this.watchOnce(
           path,
-          { resourceVersion: from, timeoutSeconds: String(watchTimeoutSeconds) },
+          { ...selectors, resourceVersion: from, timeoutSeconds: String(watchTimeoutSeconds) },
           (event) => {
             failures = 0;
             if (event.type === 'ERROR') {
