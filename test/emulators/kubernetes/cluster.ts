@@ -106,6 +106,7 @@ export class EmulatedCluster {
       now: () => Date.now(),
       wakeAt: (time) => this.wakeAt(time),
       wake: () => this.schedule(),
+      readySince: (pod) => this.kubelet.readySince(pod.metadata.uid),
     };
     this.kubelet = new Kubelet(context, this.behaviours, options.imageExists ?? (async () => true));
     this.deployments = new DeploymentController(context);

@@ -117,6 +117,13 @@ describe('emulated Kubernetes controllers', () => {
     assert.equal(get('Deployment', 'web').metadata.annotations['deployment.kubernetes.io/revision'], '3');
   });
 
+  it('counts a pod available only minReadySeconds (scaled) after it became ready', async () => {
+    await apply(deployment('slow-start', 'registry.test/web:1', { replicas: 2, minReadySeconds: 100 }));
+    await until(() => get('Deployment', 'slow-start').status?.readyReplicas === 2);
+    assert.equal(get('Deployment', 'slow-start').status.availableReplicas, undefined);
+    await until(() => get('Deployment', 'slow-start').status?.availableReplicas === 2);
+  });
+
   it('reports ProgressDeadlineExceeded when pods never become ready within progressDeadlineSeconds', async () => {
     fixture.cluster.setImageBehaviour('registry.test/stuck', { neverReady: true });
     await apply(deployment('stuck', 'registry.test/stuck:1', { replicas: 2, progressDeadlineSeconds: 100 }));

@@ -24,6 +24,8 @@ export interface ControllerContext {
   wakeAt(time: number): void;
   /** Asks for another reconcile as soon as possible. */
   wake(): void;
+  /** When a pod last became ready (ms), as its kubelet knows it; undefined when not ready. */
+  readySince(pod: KubeObject): number | undefined;
 }
 
 /** Every object of a kind, across namespaces. */
@@ -200,4 +202,29 @@ export function intOrPercent(value: unknown, total: number, roundUp: boolean): n
   if (!match) return Number(value) || 0;
   const exact = (Number(match[1]) * total) / 100;
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
+}
+
+/**
+ * How many pods are available: ready for at least `minReadySeconds` (scaled like the
+ * controllers' other durations). Wakes the controllers when the next one will be.
+ */
+export function countAvailable(
+  context: ControllerContext,
+  pods: readonly KubeObject[],
+  minReadySeconds: unknown,
+): number {
+  const wait = Number(minReadySeconds ?? 0) * 1000 * context.timeScale;
+  const now = context.now();
+  let available = 0;
+  for (const pod of pods) {
+    if (!isPodReady(pod)) continue;
+    const since = context.readySince(pod) ?? Date.parse(readyCondition(pod)?.lastTransitionTime ?? '');
+    if (wait <= 0 || !Number.isFinite(since) || now >= since + wait) available += 1;
+    else context.wakeAt(since + wait);
+  }
+  return available;
+}
+
+function readyCondition(pod: KubeObject): KubeObject | undefined {
+  return ((pod.status?.conditions ?? []) as KubeObject[]).find((each) => each.type === 'Ready');
 }

@@ -1,6 +1,7 @@
 import { clone, type KubeObject } from '../object';
 import { matchesLabelSelector } from '../selectors';
 import {
+  countAvailable,
   createOwned,
   intOrPercent,
   isPodReady,
@@ -83,6 +84,7 @@ export function reconcileDaemonSets(context: ControllerContext): void {
       }
     }
     const ready = pods.filter(isPodReady).length;
+    const available = countAvailable(context, pods, spec.minReadySeconds);
     const updated = pods.filter((pod) => pod.metadata.labels?.['controller-revision-hash'] === hash);
     const status: KubeObject = {
       currentNumberScheduled: pods.length,
@@ -91,8 +93,8 @@ export function reconcileDaemonSets(context: ControllerContext): void {
       numberReady: ready,
       observedGeneration: set.metadata.generation,
       updatedNumberScheduled: updated.length,
-      numberAvailable: ready,
-      numberUnavailable: Math.max(0, desired - ready),
+      numberAvailable: available,
+      numberUnavailable: Math.max(0, desired - available),
     };
     for (const key of ['numberAvailable', 'numberUnavailable', 'updatedNumberScheduled'])
       if (status[key] === 0) delete status[key];

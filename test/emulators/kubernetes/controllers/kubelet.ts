@@ -35,6 +35,8 @@ interface PodRuntime {
   readonly podIp: string;
   readonly startTime: number;
   readonly sent: Set<string>;
+  /** When the pod last became ready (ms). */
+  readySince?: number;
 }
 
 const crashBackoffMs = 10_000;
@@ -69,6 +71,11 @@ export class Kubelet {
       this.sync(pod);
     }
     for (const uid of this.pods.keys()) if (!live.has(uid)) this.pods.delete(uid);
+  }
+
+  /** When a pod last became ready (ms), or undefined while it is not ready. */
+  readySince(uid: string): number | undefined {
+    return this.pods.get(uid)?.readySince;
   }
 
   /** The text `kubectl logs` shows for a container, or a 400 worded as the kubelet's. */
@@ -159,6 +166,8 @@ export class Kubelet {
     if (finals.length > 0 && finals.every((each) => each))
       phase = finals.every((each) => each!.exitCode === 0) ? 'Succeeded' : 'Failed';
     const ready = phase === 'Running' && mainStatuses.every((status) => status.ready);
+    if (!ready) runtime.readySince = undefined;
+    else runtime.readySince ??= now;
     const notReady = mainStatuses.filter((status) => !status.ready).map((status) => status.name);
     const at = timestamp(new Date(now));
     const previous = (pod.status?.conditions ?? []) as KubeObject[];

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../object';
 import {
+  countAvailable,
   createOwned,
   isPodReady,
   isPodTerminal,
@@ -64,7 +65,7 @@ export function reconcileReplicaSets(context: ControllerContext): void {
       replicas: pods.length,
       fullyLabeledReplicas: pods.length,
       readyReplicas: ready,
-      availableReplicas: ready,
+      availableReplicas: countAvailable(context, pods, replicaSet.spec?.minReadySeconds),
       observedGeneration: replicaSet.metadata.generation,
     });
   }

@@ -1,5 +1,6 @@
 import { clone, safeHash, type KubeObject } from '../object';
 import {
+  countAvailable,
   createOwned,
   isPodReady,
   listKind,
@@ -158,6 +159,6 @@ function syncStatefulSet(context: ControllerContext, set: KubeObject): void {
     currentRevision,
     updateRevision: update,
     collisionCount: 0,
-    availableReplicas: ready,
+    availableReplicas: countAvailable(context, all, spec.minReadySeconds),
   });
 }
