@@ -355,6 +355,33 @@ describe('emulated Kubernetes API server (client-node)', () => {
     );
   });
 
+  it('replaces with PUT, and refuses a PUT from a stale resourceVersion with 409', async () => {
+    const core = config.makeApiClient(k8s.CoreV1Api);
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'replaced' }, data: { a: '1' } },
+    });
+    assert.equal(created.metadata?.managedFields?.[0]?.operation, 'Update');
+    const replaced = await core.replaceNamespacedConfigMap({
+      name: 'replaced',
+      namespace: 'default',
+      body: { ...created, data: { b: '2' } },
+    });
+    assert.deepEqual(replaced.data, { b: '2' });
+    await assert.rejects(
+      core.replaceNamespacedConfigMap({
+        name: 'replaced',
+        namespace: 'default',
+        body: { ...created, data: { c: '3' } },
+      }),
+      (error: k8s.ApiException<unknown>) => error.code === 409,
+    );
+    await assert.rejects(
+      core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'replaced' } } }),
+      (error: k8s.ApiException<unknown>) => error.code === 409,
+    );
+  });
+
   it('allocates a cluster IP to a Service', async () => {
     const service = await apply(
       {

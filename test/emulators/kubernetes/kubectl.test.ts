@@ -126,6 +126,43 @@ spec:
     assert.equal(current.spec.template.spec.containers[0]!.image, 'registry.test/shop/api:1.0');
   });
 
+  it('updates an image with kubectl set image (a strategic merge patch) and rolls it out', async () => {
+    fixture.cluster.setImageBehaviour('registry.test/shop/api', {});
+    const set = await fixture.kubectl([
+      '-n',
+      'shop',
+      'set',
+      'image',
+      'deployment/api',
+      'app=registry.test/shop/api:1.1',
+    ]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(
+      (await fixture.kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/api', '--timeout=30s'])).code,
+      0,
+    );
+    const read = JSON.parse(
+      (await fixture.kubectl(['-n', 'shop', 'get', 'deployment', 'api', '-o', 'json'])).stdout,
+    ) as {
+      spec: { template: { spec: { containers: { image: string; ports: unknown[] }[] } } };
+    };
+    assert.equal(read.spec.template.spec.containers[0]!.image, 'registry.test/shop/api:1.1');
+    assert.equal(read.spec.template.spec.containers[0]!.ports.length, 1);
+    const back = await fixture.kubectl([
+      '-n',
+      'shop',
+      'set',
+      'image',
+      'deployment/api',
+      'app=registry.test/shop/api:1.0',
+    ]);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(
+      (await fixture.kubectl(['-n', 'shop', 'rollout', 'status', 'deployment/api', '--timeout=30s'])).code,
+      0,
+    );
+  });
+
   it('reports a field conflict with the manager and field, and takes it with --force-conflicts', async () => {
     const conflict = await fixture.kubectl([
       'apply',
