@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { runTask, type Endpoint, type TaskRunResult } from './harness/agent';
 import { EmulatedCluster } from './emulators/kubernetes/cluster';
 import type { KubeObject } from './emulators/kubernetes/object';
+import { kubeconfigYaml } from './emulators/kubernetes/kubeconfig';
 import { kubectlKubeconfig, runKubectl } from './emulators/kubernetes/testing';
 import { startEmulatedAzure, type EmulatedAzure } from './emulators/server';
 
@@ -656,6 +658,43 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.equal(faults.filter((r) => r.fault === 'throttle').length, 2);
     assert.equal(faults.filter((r) => r.fault === 'status').length, 3);
     assert.ok(cluster.getObject('Deployment', ns, 'api'));
+  });
+
+  it('reaches the cluster through a Kubeconfig connection, its named context and namespace (node24)', async () => {
+    const ns = 'from-kubeconfig';
+    const good = kubeconfigYaml({
+      clusterName: 'staging',
+      userName: 'deployer',
+      server: azure.url(cluster.host, '').replace(/\/$/, ''),
+      caPem: azure.ca.caPem,
+      user: { token },
+      namespace: ns,
+    });
+    // The current context points at a user the cluster refuses; clusterContext picks the good one.
+    const config = parseYaml(good) as {
+      contexts: { name: string; context: Record<string, string> }[];
+      users: { name: string; user: Record<string, string> }[];
+      'current-context': string;
+    };
+    config.contexts.push({ name: 'stale', context: { cluster: 'staging', user: 'stale' } });
+    config.users.push({ name: 'stale', user: { token: 'revoked-token' } });
+    config['current-context'] = 'stale';
+    const run = await deploy(
+      documents(namespaceYaml(ns), configMapYaml('settings', '{ a: "1" }')),
+      {},
+      {
+        node: 'node24',
+        endpoint: {
+          url: azure.url(cluster.host),
+          scheme: 'Kubernetes',
+          parameters: { kubeconfig: stringifyYaml(config), clusterContext: 'staging' },
+          data: { authorizationType: 'Kubeconfig' },
+        },
+      },
+    );
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    assert.ok(cluster.getObject('ConfigMap', ns, 'settings'), 'placed by the context’s namespace');
+    assert.doesNotMatch(run.log, /revoked-token|staging-deployer-token/);
   });
 
   for (const node of ['node20', 'node24'] as const) {

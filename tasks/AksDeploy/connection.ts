@@ -99,18 +99,23 @@ export function accessThroughKubernetesConnection(
   credential: TokenCredential | undefined,
 ): ClusterAccess {
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
-  const auth = (key: string) => tl.getEndpointAuthorizationParameter(id, key, true)?.trim() || undefined;
+  // Not getEndpointAuthorizationParameter: it writes the value to the debug log, and a
+  // kubeconfig is many lines with a token inside, which log masking of the whole value
+  // does not reliably cover.
+  const parameters = tl.getEndpointAuthorization(id, true)?.parameters ?? {};
+  const auth = (key: string) =>
+    Object.entries(parameters)
+      .find(([name]) => name.toLowerCase() === key.toLowerCase())?.[1]
+      ?.trim() || undefined;
   const type = data('authorizationType') ?? tl.getEndpointAuthorizationScheme(id, true) ?? 'Kubeconfig';
   const namespace = data('namespace');
   const where = `the service connection '${id}'`;
   if (/kubeconfig/i.test(type)) {
     const kubeconfig = auth('kubeconfig');
     if (!kubeconfig) throw new TaskError('SignInConnectionFieldMissing', [id, 'kubeconfig']);
-    const access = accessFromKubeconfig(
-      parseOrFail(kubeconfig, where, auth('clusterContext')),
-      credential,
-      where,
-    );
+    const context = parseOrFail(kubeconfig, where, auth('clusterContext'));
+    if (context.token) tl.setSecret(context.token);
+    const access = accessFromKubeconfig(context, credential, where);
     return namespace ? { ...access, namespace } : access;
   }
   const server = tl.getEndpointUrl(id, true);
@@ -118,6 +123,7 @@ export function accessThroughKubernetesConnection(
   if (!server) throw new TaskError('SignInConnectionFieldMissing', [id, 'server URL']);
   if (!apiToken) throw new TaskError('SignInConnectionFieldMissing', [id, 'apiToken']);
   const token = Buffer.from(apiToken, 'base64').toString('utf8');
+  tl.setSecret(token);
   const certificate = auth('serviceAccountCertificate');
   const caPem = certificate ? decodeMaybeBase64(certificate) : undefined;
   return {
