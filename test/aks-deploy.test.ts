@@ -144,6 +144,13 @@ describe('AksDeploy against an emulated cluster', function () {
         JSON.stringify(first.progress),
       );
       assert.equal(first.summaries.length, 1);
+      const summary = first.summaries[0]!.content ?? '';
+      assert.match(summary, /^## Deploy to AKS: Succeeded/);
+      assert.match(summary, new RegExp(`\\| Deployment \\| api \\| ${ns} \\| created \\|`));
+      assert.match(
+        summary,
+        new RegExp(`\\| Deployment/${ns}/api \\| done \\| \\d+\\.\\d s \\| successfully rolled out \\|`),
+      );
       const live = cluster.getObject('Deployment', ns, 'api');
       assert.deepEqual(imagesOf(live, ['spec', 'template', 'spec']), [
         `${registry}/orders/api@${digest('c')}`,
@@ -627,6 +634,12 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.match(run.log, /\(dry run\) Deployment dry\/api configured\n {2}~ \.spec\.replicas: 2 -> 3/);
     assert.match(run.log, /\(dry run\) ConfigMap dry\/new-one created/);
     assert.match(run.log, /\(dry run\) Namespace dry unchanged/);
+    const summary = run.summaries[0]?.content ?? '';
+    assert.match(summary, /^## Deploy to AKS \(dry run\): DryRun/);
+    assert.match(
+      summary,
+      /### What would change\n\nConfigMap dry\/settings:\n\n```\n~ \.data\.mode: "staging" -> "production"\n```/,
+    );
     assert.equal(cluster.getObject('ConfigMap', ns, 'settings')?.metadata.resourceVersion, before);
     assert.equal(cluster.getObject('ConfigMap', ns, 'new-one'), undefined);
   });
