@@ -644,7 +644,7 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.equal(cluster.getObject('ConfigMap', ns, 'new-one'), undefined);
   });
 
-  it('retries through 429 with Retry-After and 5xx from the API server (node24)', async () => {
+  it('retries through 429 with Retry-After, 5xx and a dropped watch from the API server (node24)', async () => {
     const ns = 'flaky';
     const host = cluster.host;
     azure.injectFault({
@@ -657,11 +657,18 @@ describe('AksDeploy against an emulated cluster', function () {
       fault: { kind: 'status', status: 503 },
       times: 3,
     });
+    // The first watch loses its connection: the wait reconnects from where it was.
+    cluster.setImageBehaviour(`${registry}/o/slow`, { readyAfterMs: 1500 });
+    azure.injectFault({
+      match: (r) => r.url.hostname === host && r.url.searchParams.get('watch') === '1',
+      fault: { kind: 'drop' },
+      times: 1,
+    });
     const run = await deploy(
       documents(
         namespaceYaml(ns),
         configMapYaml('settings', '{ a: "1" }'),
-        deploymentYaml('api', `${registry}/o/a:1`),
+        deploymentYaml('api', `${registry}/o/slow:1`),
       ),
       { namespace: ns },
       { node: 'node24' },
@@ -670,6 +677,11 @@ describe('AksDeploy against an emulated cluster', function () {
     const faults = azure.requests.filter((r) => r.fault);
     assert.equal(faults.filter((r) => r.fault === 'throttle').length, 2);
     assert.equal(faults.filter((r) => r.fault === 'status').length, 3);
+    assert.equal(faults.filter((r) => r.fault === 'drop').length, 1);
+    assert.ok(
+      azure.requests.filter((r) => /[?&]watch=1/.test(r.path)).length >= 2,
+      'the watch was not reopened',
+    );
     assert.ok(cluster.getObject('Deployment', ns, 'api'));
   });
 
