@@ -7,6 +7,8 @@
 //   sequential  the same client and apply as the task (16 at a time), then a wait on each
 //               Deployment one after another (list, then watch until it is rolled out), as
 //               KubernetesManifest@1 checks its rollouts: apply start to the last rollout
+//   core        the task's run() in-process with the same client: apply, then every rollout
+//               watched at once (no process start, no input reading)
 //   task        the bundled task (dist/tasks/AksDeploy) spawned by the agent harness, on
 //               Node 20: wall time from spawn to exit, waiting on every rollout at once
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
@@ -36,6 +38,8 @@ const { runTask } = require('../test/harness/agent.ts');
 const { KubernetesClient } = require('../tasks/shared/kubernetes/client.ts');
 const { Cluster } = require('../tasks/AksDeploy/cluster.ts');
 const { rolloutState } = require('../tasks/AksDeploy/rollout-status.ts');
+const { run } = require('../tasks/AksDeploy/run.ts');
+const { applySetFor } = require('../tasks/AksDeploy/apply-set.ts');
 const { parse } = require('yaml');
 
 const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
@@ -168,6 +172,45 @@ async function sequential() {
   }
 }
 
+async function core() {
+  const world = freshCluster();
+  const client = world.client();
+  try {
+    const started = performance.now();
+    const result = await run(
+      {
+        manifests: documents.map((doc, index) => ({
+          object: parse(doc),
+          file: 'app.yaml',
+          document: index + 1,
+        })),
+        images: [],
+        imagePullSecrets: [],
+        namespaces: { input: ns },
+        rolloutTimeoutSeconds: 120,
+        rollbackOnFailure: true,
+        prune: false,
+        dryRun: false,
+        annotations: {},
+        applySet: (namespace) => applySetFor('bench-project', 'bench-definition', namespace),
+      },
+      {
+        cluster: new Cluster(client),
+        log: () => {},
+        warn: () => {},
+        progress: () => {},
+        now: () => Date.now(),
+      },
+    );
+    if (result.rolloutStatus !== 'Succeeded')
+      throw new Error(`the core did not pass: ${result.rolloutStatus}`);
+    return performance.now() - started;
+  } finally {
+    client.close();
+    world.stop();
+  }
+}
+
 async function task() {
   const world = freshCluster();
   try {
@@ -210,12 +253,14 @@ async function task() {
 await task();
 await floor();
 await sequential();
+await core();
 
-const samples = { floor: [], task: [], sequential: [] };
+const samples = { floor: [], task: [], sequential: [], core: [] };
 for (let i = 0; i < runs; i++) {
   samples.floor.push(await floor());
   samples.task.push(await task());
   samples.sequential.push(await sequential());
+  samples.core.push(await core());
 }
 await azure.stop();
 
@@ -230,6 +275,7 @@ const metrics = {
   taskMs: Math.round(median(samples.task)),
   floorMs: Math.round(median(samples.floor)),
   sequentialMs: Math.round(median(samples.sequential)),
+  coreMs: Math.round(median(samples.core)),
   readyAfterMs,
 };
 const row = (name, ms, note) => `${name.padEnd(12)}${String(ms).padStart(8)} ms  ${note}`;
@@ -240,6 +286,7 @@ console.log(row('floor', metrics.floorMs, 'one Deployment alone, apply to rolled
 console.log(
   row('sequential', metrics.sequentialMs, 'apply all, then wait on each Deployment in turn (in-process)'),
 );
+console.log(row('core', metrics.coreMs, 'the task’s run() in-process, every rollout watched at once'));
 console.log(row('task', metrics.taskMs, 'bundled task, spawn to exit, every rollout watched at once'));
 console.log(
   `task / floor = ${(metrics.taskMs / metrics.floorMs).toFixed(3)} (goal ≤ 1.2: ${metrics.taskMs <= 1.2 * metrics.floorMs ? 'met' : 'not met'})`,
