@@ -404,7 +404,10 @@ describe('readAzureRmConnection', () => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
         ['--require', 'tsx/cjs', resolve(__dirname, 'support', 'read-connection.ts'), 'azureSubscription'],
-        { env: { PATH: process.env.PATH ?? '', ...row.env }, cwd: resolve(__dirname, '..') },
+        {
+          env: { PATH: process.env.PATH ?? '', ...withEndpointAuthorization(row.env) },
+          cwd: resolve(__dirname, '..'),
+        },
       );
       const result = JSON.parse(/^result: (.*)$/m.exec(stdout)?.[1] ?? stdout) as {
         connection?: Record<string, unknown>;
@@ -469,4 +472,23 @@ async function startCountingProxy(): Promise<CountingProxy> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Adds ENDPOINT_AUTH_<id> (the authorization as JSON), which the agent sets beside the
+ * ENDPOINT_AUTH_SCHEME_<id> and ENDPOINT_AUTH_PARAMETER_<id>_<KEY> variables of a connection.
+ */
+function withEndpointAuthorization(env: Record<string, string>): Record<string, string> {
+  const authorizations = new Map<string, { scheme?: string; parameters: Record<string, string> }>();
+  const of = (id: string) => authorizations.get(id) ?? authorizations.set(id, { parameters: {} }).get(id)!;
+  for (const [name, value] of Object.entries(env)) {
+    const scheme = /^ENDPOINT_AUTH_SCHEME_(.+)$/.exec(name);
+    if (scheme) of(scheme[1]!).scheme = value;
+    const parameter = /^ENDPOINT_AUTH_PARAMETER_(.+)_([A-Z]+)$/.exec(name);
+    if (parameter) of(parameter[1]!).parameters[parameter[2]!.toLowerCase()] = value;
+  }
+  const derived = Object.fromEntries(
+    [...authorizations].map(([id, authorization]) => [`ENDPOINT_AUTH_${id}`, JSON.stringify(authorization)]),
+  );
+  return { ...derived, ...env };
 }

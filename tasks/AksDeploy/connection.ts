@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { endpointAuthorization } from '../shared/endpoint';
 import type { AzureRmConnection } from '../shared/azure-connection';
 import { scopeFor } from '../shared/cloud';
 import type { ClusterAccess } from '../shared/kubernetes/client';
@@ -99,14 +100,8 @@ export function accessThroughKubernetesConnection(
   credential: TokenCredential | undefined,
 ): ClusterAccess {
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
-  // Not getEndpointAuthorizationParameter: it writes the value to the debug log, and a
-  // kubeconfig is many lines with a token inside, which log masking of the whole value
-  // does not reliably cover.
-  const parameters = tl.getEndpointAuthorization(id, true)?.parameters ?? {};
-  const auth = (key: string) =>
-    Object.entries(parameters)
-      .find(([name]) => name.toLowerCase() === key.toLowerCase())?.[1]
-      ?.trim() || undefined;
+  const parameter = endpointAuthorization(id);
+  const auth = (key: string) => parameter(key)?.trim() || undefined;
   const type = data('authorizationType') ?? tl.getEndpointAuthorizationScheme(id, true) ?? 'Kubeconfig';
   const namespace = data('namespace');
   const where = `the service connection '${id}'`;

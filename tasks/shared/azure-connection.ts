@@ -1,4 +1,5 @@
 import * as tl from 'azure-pipelines-task-lib/task';
+import { endpointAuthorization } from './endpoint';
 import { resolveCloud, type CloudEndpoints } from './cloud';
 import { requiredString } from './inputs';
 import { TaskError } from './task-error';
@@ -73,7 +74,8 @@ export const supportedSchemes = [
  */
 export function readAzureRmConnection(inputName: string): AzureRmConnection {
   const id = requiredString(inputName, 'Select an Azure Resource Manager service connection.');
-  const auth = (key: string) => tl.getEndpointAuthorizationParameter(id, key, true)?.trim() || undefined;
+  const secretParameter = endpointAuthorization(id);
+  const auth = (key: string) => secretParameter(key)?.trim() || undefined;
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
   const need = (value: string | undefined, field: string): string => {
     if (!value) throw new TaskError('SignInConnectionFieldMissing', [id, field]);
@@ -105,7 +107,7 @@ export function readAzureRmConnection(inputName: string): AzureRmConnection {
               tenantId,
               clientId,
               certificatePem: need(
-                tl.getEndpointAuthorizationParameter(id, 'servicePrincipalCertificate', true) || undefined,
+                secretParameter('servicePrincipalCertificate'),
                 'certificate (servicePrincipalCertificate)',
               ),
             }
@@ -113,10 +115,7 @@ export function readAzureRmConnection(inputName: string): AzureRmConnection {
               scheme: 'ServicePrincipal',
               tenantId,
               clientId,
-              secret: need(
-                tl.getEndpointAuthorizationParameter(id, 'serviceprincipalkey', true) || undefined,
-                'client secret (serviceprincipalkey)',
-              ),
+              secret: need(secretParameter('serviceprincipalkey'), 'client secret (serviceprincipalkey)'),
             };
       break;
     }
@@ -148,7 +147,7 @@ function readOidcRequestContext(connectionId: string): OidcRequestContext {
     if (!value) throw new TaskError('SignInJobContextMissing', [connectionId, name]);
     return value;
   };
-  const systemAccessToken = tl.getEndpointAuthorizationParameter('SYSTEMVSSCONNECTION', 'AccessToken', true);
+  const systemAccessToken = endpointAuthorization('SYSTEMVSSCONNECTION')('AccessToken');
   if (!systemAccessToken) {
     throw new TaskError('SignInJobContextMissing', [connectionId, 'SYSTEMVSSCONNECTION AccessToken']);
   }
