@@ -12,7 +12,7 @@ import { TypeRegistry } from './discovery';
 import { clone, type KubeObject } from './object';
 import { ObjectService } from './objects';
 import { answerKubernetes, type AccessRequest } from './rest';
-import { ObjectStore } from './store';
+import { ObjectStore, type WatchEvent } from './store';
 
 /** A node of the cluster's one agent pool. */
 export interface NodeSpec {
@@ -71,7 +71,13 @@ export class EmulatedCluster {
   /** The path prefix `loopbackHandler` answers under. */
   readonly loopbackPath: string;
   /** Multiplies the controllers' own durations; tests may change it at any time. */
-  timeScale: number;
+  get timeScale(): number {
+    return this.scale;
+  }
+  set timeScale(value: number) {
+    this.scale = value;
+    this.scheduleEverything();
+  }
   /** Errors the controllers threw (a bug in the emulator); empty in a healthy run. */
   readonly controllerErrors: Error[] = [];
 
@@ -79,7 +85,20 @@ export class EmulatedCluster {
   private readonly verifyToken?: (token: string) => boolean | string;
   private readonly kubelet: Kubelet;
   private readonly deployments: DeploymentController;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pending wake-ups by the time they are due, with the objects they are for. */
+  private readonly timers = new Map<number, { timer: NodeJS.Timeout; objects: KubeObject[] }>();
+  private scale: number;
+  /*
+   * What the next pass looks at, as the real controllers' work queues hold it: the objects
+   * that changed and the owners of what changed (`pending`, filled by every store change;
+   * `current`, what was pending when this iteration began; objects whose timer came due or
+   * whose image was pulled), or every object (`sweep`) when something that concerns them
+   * all changed: a node, an image's behaviour, the time scale.
+   */
+  private everything = true;
+  private sweep = true;
+  private current = new Set<string>();
+  private pending = new Set<string>();
   private scheduled = false;
   private running = false;
   private again = false;
@@ -88,7 +107,7 @@ export class EmulatedCluster {
   constructor(options: ClusterOptions) {
     this.name = options.name;
     this.host = apiServerHost(options.name);
-    this.timeScale = options.timeScale ?? 1;
+    this.scale = options.timeScale ?? 1;
     this.tokens = new Map((options.tokens ?? []).map((token) => [token, 'token-user']));
     this.verifyToken = options.verifyToken;
     this.objects = new ObjectService(this.store, this.types);
@@ -104,15 +123,19 @@ export class EmulatedCluster {
         return type;
       },
       now: () => Date.now(),
-      wakeAt: (time) => this.wakeAt(time),
-      wake: () => this.schedule(),
+      wakeAt: (time, object) => this.wakeAt(time, object),
+      wake: (object) => {
+        this.mark(object);
+        this.schedule();
+      },
+      dueUids: () => (this.sweep ? undefined : new Set([...this.current, ...this.pending])),
       readySince: (pod) => this.kubelet.readySince(pod.metadata.uid),
     };
     this.kubelet = new Kubelet(context, this.behaviours, options.imageExists ?? (async () => true));
     this.deployments = new DeploymentController(context);
     this.controllerContext = context;
     this.bootstrap(options.nodes ?? defaultNodes(options.name));
-    this.store.onChange(() => this.schedule());
+    this.store.onChange((event) => this.changed(event));
     this.handler = (request) => this.answer(request);
     this.loopbackPath = `/k8s/clusters/${options.name}`;
     this.loopbackHandler = (request) => {
@@ -140,7 +163,7 @@ export class EmulatedCluster {
   /** Sets how containers of an image (exact reference, or a repository for all its tags) behave. */
   setImageBehaviour(imageOrRepository: string, behaviour: ImageBehaviour): void {
     this.behaviours.set(imageOrRepository, behaviour);
-    this.schedule();
+    this.scheduleEverything();
   }
 
   /** An object by kind (`Deployment`, or `group/Kind` for ambiguous kinds), or undefined. */
@@ -160,7 +183,7 @@ export class EmulatedCluster {
   /** Stops the controllers' timers (the store stays readable). */
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -232,17 +255,45 @@ export class EmulatedCluster {
     }
   }
 
-  private wakeAt(time: number): void {
+  // One timer per distinct time: the controllers ask again on every pass for the same
+  // moment (a pod's readiness, a deadline), and each timer would cause a pass of its own.
+  // When it fires, the objects it was asked for are due.
+  private wakeAt(time: number, object: KubeObject): void {
     if (this.stopped) return;
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        this.schedule();
-      },
-      Math.max(0, time - Date.now()) + 1,
-    );
-    timer.unref();
-    this.timers.add(timer);
+    let due = this.timers.get(time);
+    if (!due) {
+      const objects: KubeObject[] = [];
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(time);
+          for (const each of objects) this.mark(each);
+          this.schedule();
+        },
+        Math.max(0, time - Date.now()) + 1,
+      );
+      timer.unref();
+      this.timers.set(time, (due = { timer, objects }));
+    }
+    if (!due.objects.some((each) => each.metadata.uid === object.metadata.uid)) due.objects.push(object);
+  }
+
+  // A change marks the object and its owners for the next pass; a node change concerns every pod.
+  private changed(event: WatchEvent): void {
+    if (event.key === '/nodes') this.everything = true;
+    this.mark(event.object);
+    if (event.previous) this.mark(event.previous);
+    this.schedule();
+  }
+
+  private mark(object: KubeObject): void {
+    this.pending.add(object.metadata.uid);
+    for (const reference of (object.metadata.ownerReferences ?? []) as KubeObject[])
+      this.pending.add(String(reference.uid));
+  }
+
+  private scheduleEverything(): void {
+    this.everything = true;
+    this.schedule();
   }
 
   // Controllers run together, soon after any change; changes they make cause one more pass.
@@ -270,6 +321,8 @@ export class EmulatedCluster {
       // assertions and shown once.
       if (this.controllerErrors.length === 0) console.error('emulated cluster controller failed:', error);
       this.controllerErrors.push(error as Error);
+      // What this pass was to look at may be half done: the next one looks at everything.
+      this.everything = true;
     } finally {
       this.running = false;
     }
@@ -280,6 +333,10 @@ export class EmulatedCluster {
     let passes = 0;
     do {
       this.again = false;
+      this.sweep = this.everything;
+      this.everything = false;
+      this.current = this.pending;
+      this.pending = new Set();
       this.ensureServiceAccounts();
       this.deployments.reconcile();
       reconcileReplicaSets(this.controllerContext);

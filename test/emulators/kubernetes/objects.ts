@@ -5,6 +5,7 @@ import {
   ApiError,
   clone,
   deepEqual,
+  isControlledBy,
   newUid,
   notFound,
   randomSuffix,
@@ -60,6 +61,37 @@ export class ObjectService {
     return this.store
       .list(storageKey(type), scoped(type, namespace))
       .map((object) => withVersion(type, object));
+  }
+
+  /**
+   * The objects of a type that name `owner` as their controller, by name (the owner index:
+   * what the real controllers get from their informers' indexers).
+   */
+  owned(type: ResourceType, owner: KubeObject): KubeObject[] {
+    const key = storageKey(type);
+    return this.store
+      .dependents(owner.metadata.uid)
+      .filter(
+        (entry) =>
+          entry.key === key &&
+          (!type.namespaced || entry.object.metadata.namespace === owner.metadata.namespace) &&
+          isControlledBy(entry.object, owner),
+      )
+      .map((entry) => withVersion(type, entry.object));
+  }
+
+  /** The objects of a type among those with these uids, by namespace and name. */
+  withUids(type: ResourceType, uids: Iterable<string>): KubeObject[] {
+    const key = storageKey(type);
+    return this.store
+      .withUids(uids)
+      .filter((entry) => entry.key === key)
+      .map((entry) => withVersion(type, entry.object));
+  }
+
+  /** The events about an object (by its uid). */
+  eventsAbout(events: ResourceType, uid: string): KubeObject[] {
+    return this.store.eventsAbout(uid).map((entry) => withVersion(events, entry.object));
   }
 
   /** 404 `namespaces "x" not found` unless the namespace exists. */
@@ -251,19 +283,16 @@ export class ObjectService {
   // The garbage collector's part: owned objects go with their owner, or lose the
   // reference when the owner is deleted with Orphan.
   private collectDependents(ownerUid: string, policy: PropagationPolicy): void {
-    for (const key of this.store.keys()) {
-      for (const object of this.store.list(key)) {
-        const references: KubeObject[] = object.metadata.ownerReferences ?? [];
-        if (!references.some((reference) => reference.uid === ownerUid)) continue;
-        if (policy === 'Orphan') {
-          const orphaned = clone(object);
-          orphaned.metadata.ownerReferences = references.filter((reference) => reference.uid !== ownerUid);
-          if (orphaned.metadata.ownerReferences.length === 0) delete orphaned.metadata.ownerReferences;
-          this.store.put(key, orphaned);
-        } else {
-          this.store.remove(key, object.metadata.namespace, object.metadata.name);
-          this.collectDependents(object.metadata.uid, 'Background');
-        }
+    for (const { key, object } of this.store.dependents(ownerUid)) {
+      const references: KubeObject[] = object.metadata.ownerReferences ?? [];
+      if (policy === 'Orphan') {
+        const orphaned = clone(object);
+        orphaned.metadata.ownerReferences = references.filter((reference) => reference.uid !== ownerUid);
+        if (orphaned.metadata.ownerReferences.length === 0) delete orphaned.metadata.ownerReferences;
+        this.store.put(key, orphaned);
+      } else if (this.store.get(key, object.metadata.namespace, object.metadata.name)) {
+        this.store.remove(key, object.metadata.namespace, object.metadata.name);
+        this.collectDependents(object.metadata.uid, 'Background');
       }
     }
   }

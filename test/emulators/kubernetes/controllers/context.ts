@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  clone,
-  controllerReference,
-  deepEqual,
-  isControlledBy,
-  randomSuffix,
-  timestamp,
-  type KubeObject,
-} from '../object';
+import { clone, controllerReference, deepEqual, randomSuffix, timestamp, type KubeObject } from '../object';
 import type { ObjectService } from '../objects';
 import type { ResourceType } from '../resources';
 
@@ -20,10 +12,15 @@ export interface ControllerContext {
   type(group: string, kind: string): ResourceType;
   /** Milliseconds since the epoch (one place, so tests could move time). */
   now(): number;
-  /** Asks for another reconcile at an absolute time. */
-  wakeAt(time: number): void;
-  /** Asks for another reconcile as soon as possible. */
-  wake(): void;
+  /** Asks for another reconcile of `object` (and its owners) at an absolute time. */
+  wakeAt(time: number, object: KubeObject): void;
+  /** Asks for another reconcile of `object` (and its owners) as soon as possible. */
+  wake(object: KubeObject): void;
+  /**
+   * The uids this pass must look at (objects that changed, or own something that did,
+   * or whose timer came due), or undefined when the pass covers every object.
+   */
+  dueUids(): ReadonlySet<string> | undefined;
   /** When a pod last became ready (ms), as its kubelet knows it; undefined when not ready. */
   readySince(pod: KubeObject): number | undefined;
 }
@@ -38,6 +35,13 @@ export function listKind(
   return context.objects.list(context.type(group, kind), namespace);
 }
 
+/** The objects of a kind this pass must look at (see ControllerContext.dueUids), across namespaces. */
+export function listDue(context: ControllerContext, group: string, kind: string): KubeObject[] {
+  const uids = context.dueUids();
+  const type = context.type(group, kind);
+  return uids ? context.objects.withUids(type, uids) : context.objects.list(type);
+}
+
 /** The objects of a kind that `owner` controls. */
 export function owned(
   context: ControllerContext,
@@ -45,9 +49,7 @@ export function owned(
   group: string,
   kind: string,
 ): KubeObject[] {
-  return listKind(context, group, kind, owner.metadata.namespace).filter((object) =>
-    isControlledBy(object, owner),
-  );
+  return context.objects.owned(context.type(group, kind), owner);
 }
 
 /** Creates an object a controller owns (a generated name unless given). */
@@ -113,12 +115,10 @@ export function recordEvent(
   const namespace = involved.metadata.namespace ?? 'default';
   const now = timestamp(new Date(context.now()));
   const existing = context.objects
-    .list(events, namespace)
+    .eventsAbout(events, involved.metadata.uid)
     .find(
       (event) =>
-        event.involvedObject?.uid === involved.metadata.uid &&
-        event.reason === reason &&
-        event.message === message,
+        event.metadata.namespace === namespace && event.reason === reason && event.message === message,
     );
   if (existing) {
     context.objects.update(events, { ...existing, count: (existing.count ?? 1) + 1, lastTimestamp: now });
@@ -220,7 +220,7 @@ export function countAvailable(
     if (!isPodReady(pod)) continue;
     const since = context.readySince(pod) ?? Date.parse(readyCondition(pod)?.lastTransitionTime ?? '');
     if (wait <= 0 || !Number.isFinite(since) || now >= since + wait) available += 1;
-    else context.wakeAt(since + wait);
+    else context.wakeAt(since + wait, pod);
   }
   return available;
 }

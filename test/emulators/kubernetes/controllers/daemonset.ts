@@ -5,6 +5,7 @@ import {
   createOwned,
   intOrPercent,
   isPodReady,
+  listDue,
   listKind,
   owned,
   podFromTemplate,
@@ -21,7 +22,7 @@ import { ensureRevision } from './statefulset';
  */
 export function reconcileDaemonSets(context: ControllerContext): void {
   const nodes = listKind(context, '', 'Node');
-  for (const set of listKind(context, 'apps', 'DaemonSet')) {
+  for (const set of listDue(context, 'apps', 'DaemonSet')) {
     const spec = set.spec ?? {};
     const { hash } = ensureRevision(context, set, spec.template, true);
     const selector: Record<string, string> = spec.template?.spec?.nodeSelector ?? {};

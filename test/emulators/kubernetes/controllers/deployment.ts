@@ -3,7 +3,7 @@ import {
   condition,
   createOwned,
   intOrPercent,
-  listKind,
+  listDue,
   owned,
   recordEvent,
   writeObject,
@@ -23,12 +23,13 @@ const revisionAnnotation = 'deployment.kubernetes.io/revision';
 export class DeploymentController {
   // When each deployment last made progress (ms), finer than the condition's seconds.
   private readonly lastProgress = new Map<string, number>();
+  private readonly hashes = new WeakMap<KubeObject, string>();
 
   constructor(private readonly context: ControllerContext) {}
 
   /** One pass over every Deployment. */
   reconcile(): void {
-    for (const deployment of listKind(this.context, 'apps', 'Deployment')) this.sync(deployment);
+    for (const deployment of listDue(this.context, 'apps', 'Deployment')) this.sync(deployment);
   }
 
   private sync(deployment: KubeObject): void {
@@ -36,7 +37,7 @@ export class DeploymentController {
     const spec = deployment.spec ?? {};
     const desired = Number(spec.replicas ?? 1);
     let replicaSets = owned(context, deployment, 'apps', 'ReplicaSet');
-    const hash = templateHash(spec.template);
+    const hash = this.hashOf(spec.template);
     const maxRevision = Math.max(
       0,
       ...replicaSets.map((each) => Number(each.metadata.annotations?.[revisionAnnotation] ?? 0)),
@@ -179,7 +180,7 @@ export class DeploymentController {
         }
       }
     }
-    this.cleanupHistory(deployment);
+    this.cleanupHistory(deployment, hash);
     const fresh = owned(context, deployment, 'apps', 'ReplicaSet');
     this.writeStatus(
       deployment,
@@ -190,18 +191,25 @@ export class DeploymentController {
     );
   }
 
+  // A stored template is never mutated (every write stores a fresh copy), so its hash is
+  // computed once per write rather than on every pass.
+  private hashOf(template: KubeObject | undefined): string {
+    if (!template) return templateHash(template);
+    let hash = this.hashes.get(template);
+    if (hash === undefined) this.hashes.set(template, (hash = templateHash(template)));
+    return hash;
+  }
+
   private maxSurge(deployment: KubeObject, desired: number): number {
     if (deployment.spec?.strategy?.type === 'Recreate') return 0;
     return intOrPercent(deployment.spec?.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
   }
 
   // Old ReplicaSets beyond revisionHistoryLimit go, oldest first, once empty.
-  private cleanupHistory(deployment: KubeObject): void {
+  private cleanupHistory(deployment: KubeObject, hash: string): void {
     const limit = Number(deployment.spec?.revisionHistoryLimit ?? 10);
     const olds = owned(this.context, deployment, 'apps', 'ReplicaSet')
-      .filter(
-        (each) => each.metadata.labels?.['pod-template-hash'] !== templateHash(deployment.spec.template),
-      )
+      .filter((each) => each.metadata.labels?.['pod-template-hash'] !== hash)
       .filter((each) => Number(each.spec?.replicas ?? 0) === 0 && Number(each.status?.replicas ?? 0) === 0)
       .sort(
         (a, b) =>
@@ -342,7 +350,7 @@ export class DeploymentController {
           { lastUpdateTime: at },
         );
         // The real controller records no event for this: the condition is the whole signal.
-      } else context.wakeAt(since + deadlineMs);
+      } else context.wakeAt(since + deadlineMs, deployment);
     }
     const status: KubeObject = {
       observedGeneration: deployment.metadata.generation,

@@ -4,7 +4,7 @@ import {
   createOwned,
   isPodReady,
   isPodTerminal,
-  listKind,
+  listDue,
   owned,
   podFromTemplate,
   recordEvent,
@@ -19,7 +19,7 @@ import {
  * `backoffLimit`, and ends with the Complete or Failed condition as the real one does.
  */
 export function reconcileJobs(context: ControllerContext): void {
-  for (const job of listKind(context, 'batch', 'Job')) syncJob(context, job);
+  for (const job of listDue(context, 'batch', 'Job')) syncJob(context, job);
 }
 
 function syncJob(context: ControllerContext, job: KubeObject): void {

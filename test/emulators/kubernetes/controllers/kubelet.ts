@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError, badRequest, timestamp, type KubeObject } from '../object';
 import type { ImageBehaviours } from './behaviours';
-import { condition, listKind, recordEvent, writeStatus, type ControllerContext } from './context';
+import { condition, listDue, recordEvent, writeStatus, type ControllerContext } from './context';
 import { qosClass } from './scheduler';
 
 /** Answers whether an image reference can be pulled: true or its digest when it can. */
@@ -61,15 +61,16 @@ export class Kubelet {
     private readonly imageExists: ImageExists,
   ) {}
 
-  /** One pass over every bound pod. */
+  /** One pass over the bound pods that are due; a pass over every pod forgets the deleted ones. */
   reconcile(): void {
-    const live = new Set<string>();
-    for (const pod of listKind(this.context, '', 'Pod')) {
-      live.add(pod.metadata.uid);
+    const pods = listDue(this.context, '', 'Pod');
+    for (const pod of pods) {
       if (!pod.spec?.nodeName) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       this.sync(pod);
     }
+    if (this.context.dueUids()) return;
+    const live = new Set(pods.map((pod) => pod.metadata.uid as string));
     for (const uid of this.pods.keys()) if (!live.has(uid)) this.pods.delete(uid);
   }
 
@@ -287,10 +288,10 @@ export class Kubelet {
             pulling.nextPullAt = pulling.pullFailedAt + Math.max(backoff, 1);
             event('Warning', 'Failed', `Failed to pull image "${image}": ${pulling.pullError}`);
             event('Warning', 'Failed', 'Error: ErrImagePull');
-            context.wakeAt(pulling.pullFailedAt + errImagePullMs * context.timeScale);
-            context.wakeAt(pulling.nextPullAt);
+            context.wakeAt(pulling.pullFailedAt + errImagePullMs * context.timeScale, pod);
+            context.wakeAt(pulling.nextPullAt, pod);
           }
-          context.wake();
+          context.wake(pod);
         });
       if (firstAttempt)
         return {
@@ -368,7 +369,7 @@ export class Kubelet {
     const behaviour = this.behaviours.of(image);
     if (state.startedAt === undefined) {
       if (state.backoffUntil !== undefined && now < state.backoffUntil) {
-        context.wakeAt(state.backoffUntil);
+        context.wakeAt(state.backoffUntil, pod);
         const message = `back-off ${Math.round((state.backoffUntil - (state.lastTerminated?.finishedAt ?? now)) / 1000)}s restarting failed container=${name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
         return {
           status: base({
@@ -414,7 +415,7 @@ export class Kubelet {
         state.restartCount += 1;
         const backoff = Math.min(crashBackoffMs * 2 ** (state.restartCount - 1), maxCrashBackoffMs);
         state.backoffUntil = now + backoff * context.timeScale;
-        context.wakeAt(state.backoffUntil);
+        context.wakeAt(state.backoffUntil, pod);
         event(
           'Warning',
           'BackOff',
@@ -430,7 +431,7 @@ export class Kubelet {
           completed: false,
         };
       }
-      context.wakeAt(exitAt);
+      context.wakeAt(exitAt, pod);
     }
     let ready = false;
     if (behaviour.neverReady) {
@@ -440,7 +441,7 @@ export class Kubelet {
     } else {
       const readyAt = startedAt + (behaviour.readyAfterMs ?? 0);
       ready = now >= readyAt;
-      if (!ready) context.wakeAt(readyAt);
+      if (!ready) context.wakeAt(readyAt, pod);
     }
     return {
       status: base({

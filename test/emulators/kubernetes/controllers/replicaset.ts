@@ -4,7 +4,7 @@ import {
   createOwned,
   isPodReady,
   isPodTerminal,
-  listKind,
+  listDue,
   owned,
   podFromTemplate,
   recordEvent,
@@ -15,7 +15,7 @@ import {
 
 /** The ReplicaSet controller: keeps `spec.replicas` pods from the template, reports their readiness. */
 export function reconcileReplicaSets(context: ControllerContext): void {
-  for (const replicaSet of listKind(context, 'apps', 'ReplicaSet')) {
+  for (const replicaSet of listDue(context, 'apps', 'ReplicaSet')) {
     const pods = owned(context, replicaSet, '', 'Pod').filter((pod) => !isPodTerminal(pod));
     const desired = Number(replicaSet.spec?.replicas ?? 1);
     if (pods.length < desired) {

@@ -1,5 +1,5 @@
 import { timestamp, type KubeObject } from '../object';
-import { listKind, recordEvent, writeObject, writeStatus, type ControllerContext } from './context';
+import { listDue, listKind, recordEvent, writeObject, writeStatus, type ControllerContext } from './context';
 
 /**
  * The scheduler: binds each pending pod to the first node whose labels satisfy its
@@ -9,7 +9,7 @@ import { listKind, recordEvent, writeObject, writeStatus, type ControllerContext
  */
 export function schedulePods(context: ControllerContext): void {
   const nodes = listKind(context, '', 'Node');
-  for (const pod of listKind(context, '', 'Pod')) {
+  for (const pod of listDue(context, '', 'Pod')) {
     if (pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
     const reasons = new Map<string, number>();
     const fit = nodes.find((node) => {

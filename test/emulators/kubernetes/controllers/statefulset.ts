@@ -3,7 +3,7 @@ import {
   countAvailable,
   createOwned,
   isPodReady,
-  listKind,
+  listDue,
   owned,
   podFromTemplate,
   recordEvent,
@@ -20,7 +20,7 @@ const revisionLabel = 'controller-revision-hash';
  * `partition`, one pod at a time, each only once the others are ready.
  */
 export function reconcileStatefulSets(context: ControllerContext): void {
-  for (const set of listKind(context, 'apps', 'StatefulSet')) syncStatefulSet(context, set);
+  for (const set of listDue(context, 'apps', 'StatefulSet')) syncStatefulSet(context, set);
 }
 
 /** Finds or creates the ControllerRevision for an owner's current template; returns its name. */
