@@ -54,9 +54,12 @@ writeFileSync(
   rssProbe,
   // VmHWM, not resourceUsage().maxRSS: Linux carries a parent's peak across fork and exec,
   // and this process holds the whole image in memory.
+  // CPU time too: on a shared two-core machine it is steadier than wall time.
   "process.on('exit', () => { const fs = require('node:fs');" +
     " const kb = /VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1];" +
-    ` fs.writeFileSync(${JSON.stringify(rssFile)}, String(Number(kb) * 1024)); });\n`,
+    ' const usage = process.resourceUsage();' +
+    ` fs.writeFileSync(${JSON.stringify(rssFile)}, JSON.stringify({ rss: Number(kb) * 1024,` +
+    ' cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 })); });\n',
 );
 
 const ca = await createTestCertificateAuthority();
@@ -113,11 +116,13 @@ async function taskCopy(target, targetRepository) {
   const summary = run.summaries.map((each) => each.content).join('\n');
   const copied = /\| Copied \| \d+ \| [^|]+\|/.exec(summary);
   const promoted = /Promoted .*?: (\d+) blobs copied \((\d+) bytes\)/.exec(run.log);
+  const probe = JSON.parse(readFileSync(rssFile, 'utf8'));
   return {
     ms: run.durationMs,
     blobBytes: promoted ? Number(promoted[2]) : NaN,
     requests: Number(/Requests: (\d+)/.exec(summary)?.[1] ?? NaN),
-    peakRssBytes: Number(readFileSync(rssFile, 'utf8')),
+    peakRssBytes: probe.rss,
+    cpuMs: probe.cpuMs,
     copied: copied?.[0],
   };
 }
@@ -128,7 +133,7 @@ function skopeoCopy(target, targetRepository) {
     '/usr/bin/time',
     [
       '-f',
-      'maxrss=%M',
+      'maxrss=%M cpu=%U+%S',
       'skopeo',
       '--insecure-policy',
       '--debug',
@@ -147,10 +152,12 @@ function skopeoCopy(target, targetRepository) {
   const ms = performance.now() - started;
   if (result.status !== 0) throw new Error(`skopeo failed: ${result.stderr.slice(-2000)}`);
   const log = result.stdout + result.stderr;
+  const cpu = /cpu=([\d.]+)\+([\d.]+)/.exec(log);
   return {
     ms,
     requests: (log.match(/(?:GET|HEAD|PUT|POST|PATCH) https:\/\//g) ?? []).length,
     peakRssBytes: Number(/maxrss=(\d+)/.exec(log)?.[1] ?? NaN) * 1024,
+    cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN,
   };
 }
 
@@ -231,6 +238,7 @@ for (const mode of ['Cold', 'Warm', 'Mount']) {
       storedMiB: (m(key, 'storedBytes') / mib).toFixed(1),
       uploadedMiB: tool === 'task' ? (m(key, 'blobBytes') / mib).toFixed(1) : '-',
       requests: m(key, 'requests'),
+      cpuMs: Math.round(m(key, 'cpuMs')),
       peakRssMiB: (m(key, 'peakRssBytes') / mib).toFixed(0),
     });
   }
@@ -246,6 +254,8 @@ console.log(
       imageBytes,
       coldMs: Math.round(m('taskCold', 'ms')),
       skopeoColdMs: Math.round(m('skopeoCold', 'ms')),
+      coldCpuMs: Math.round(m('taskCold', 'cpuMs')),
+      skopeoColdCpuMs: Math.round(m('skopeoCold', 'cpuMs')),
       warmMs: Math.round(m('taskWarm', 'ms')),
       skopeoWarmMs: Math.round(m('skopeoWarm', 'ms')),
       warmBlobBytes: m('taskWarm', 'blobBytes'),

@@ -8,18 +8,28 @@ export type OpenBlob = (offset: number) => Promise<Readable>;
 /** Decides, after a download broke at `offset`, whether to resume; waits before saying yes. */
 export type ShouldResume = (offset: number, error: unknown) => Promise<boolean>;
 
+// TLS hands a download over in 16 KiB pieces. Passing each one on costs a socket write, a
+// TLS record and a wake-up of the target; gathering them into larger pieces first moves the
+// same bytes with a sixteenth of the writes. The copy this costs is far cheaper than the
+// writes it saves, and each blob holds at most this much beyond the streams' own buffers.
+const batchBytes = 256 * 1024;
+
 /**
  * A source blob as one stream that survives broken downloads: when the connection drops,
  * it asks for the rest with a Range request and carries on, so the upload it feeds never
  * notices. It hashes as bytes pass and fails instead of ending when the size or digest is
  * wrong, so a bad blob is never committed at the target. Backpressure from the upload
- * pauses the download; nothing is buffered beyond the streams' own high-water marks.
+ * pauses the download; nothing is buffered beyond the streams' own high-water marks and
+ * one batch of `batchBytes`.
  */
 export class VerifiedBlobStream extends Readable {
   private readonly hash = createHash('sha256');
   private offset = 0;
   private source: Readable | undefined;
   private opening = false;
+  /** Received, not yet hashed or passed on. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   /** Resumed downloads so far. */
   resumes = 0;
 
@@ -31,25 +41,49 @@ export class VerifiedBlobStream extends Readable {
     super({ highWaterMark: 256 * 1024 });
   }
 
+  /** Opens the download now instead of at the first read; what arrives waits, up to the high-water mark. */
+  start(): void {
+    if (!this.source && !this.opening && !this.destroyed) void this.connect();
+  }
+
   override _read(): void {
     if (this.source) this.source.resume();
-    else if (!this.opening) void this.openAt();
+    else if (!this.opening) void this.connect();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.source?.destroy();
     this.source = undefined;
+    this.pending = [];
+    this.pendingBytes = 0;
     callback(error);
   }
 
-  private async openAt(): Promise<void> {
+  /**
+   * Opens the download at the offset reached; after a break (`broken`), first asks whether
+   * to resume. While it runs, `_read` opens nothing: there is one download at a time, or a
+   * read during the wait before a resume would start a second one at the same offset.
+   */
+  private async connect(broken?: { error: unknown }): Promise<void> {
     this.opening = true;
     try {
-      const source = await this.open(this.offset);
-      if (this.destroyed) return void source.destroy();
-      this.attach(source);
-    } catch (error) {
-      await this.broken(error);
+      for (;;) {
+        if (broken) {
+          if (this.destroyed) return;
+          if (this.offset === 0 || !(await this.shouldResume(this.offset, broken.error))) {
+            const { error } = broken;
+            return void this.destroy(error instanceof Error ? error : new Error(String(error)));
+          }
+          this.resumes++;
+        }
+        try {
+          const source = await this.open(this.offset);
+          if (this.destroyed) return void source.destroy();
+          return this.attach(source);
+        } catch (error) {
+          broken = { error };
+        }
+      }
     } finally {
       this.opening = false;
     }
@@ -62,13 +96,17 @@ export class VerifiedBlobStream extends Readable {
       if (settled) return;
       settled = true;
       this.source = undefined;
+      // What arrived before a break is good: pass it on, and resume after it.
+      this.flush();
       if (error === undefined && this.offset === this.blob.size) this.finish();
       else
-        void this.broken(
-          error ?? new Error(`the download ended after ${this.offset} of ${this.blob.size} bytes`),
-        );
+        void this.connect({
+          error: error ?? new Error(`the download ended after ${this.offset} of ${this.blob.size} bytes`),
+        });
     };
     source.on('data', (chunk: Buffer) => {
+      // The first bytes go on at once, so the upload starts without waiting for a batch.
+      const first = this.offset === 0;
       this.offset += chunk.length;
       if (this.offset > this.blob.size) {
         settled = true;
@@ -77,8 +115,9 @@ export class VerifiedBlobStream extends Readable {
           new Error(`the blob is larger than its descriptor's ${this.blob.size} bytes`),
         );
       }
-      this.hash.update(chunk);
-      if (!this.push(chunk)) source.pause();
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if ((first || this.pendingBytes >= batchBytes) && !this.flush()) source.pause();
     });
     source.once('end', () => settle());
     source.once('error', (error) => settle(error));
@@ -88,13 +127,15 @@ export class VerifiedBlobStream extends Readable {
     );
   }
 
-  private async broken(error: unknown): Promise<void> {
-    if (this.destroyed) return;
-    if (this.offset > 0 && (await this.shouldResume(this.offset, error))) {
-      this.resumes++;
-      return this.openAt();
-    }
-    this.destroy(error instanceof Error ? error : new Error(String(error)));
+  /** Hashes and passes on what is pending; false when the reader wants no more for now. */
+  private flush(): boolean {
+    if (this.pendingBytes === 0 || this.destroyed) return true;
+    const batch =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(batch);
+    return this.push(batch);
   }
 
   private finish(): void {

@@ -12,13 +12,14 @@ import { retryDelayMs } from '../shared/registry/retry';
 import { TaskError } from '../shared/task-error';
 import { toTaskError, type FailureContext } from './failures';
 import { VerifiedBlobStream } from './blob-stream';
-import { forEachLimited, mapLimited } from './pool';
+import { mapLimited, WorkQueue } from './pool';
 
 /**
  * Promotion, the porcelain: resolve the source once, walk the whole graph (index,
  * children, referrers), ask the target what it already has, move only what is missing
- * (mounting within a registry, streaming between registries), then write manifests
- * children first, and tags last. Every byte goes through the wire client.
+ * (mounting within a registry, streaming between registries; a manifest's blobs start
+ * moving as soon as the walk finds it missing), then write manifests children first, and
+ * tags last. Every byte goes through the wire client.
  */
 
 /** Where an image lives. */
@@ -111,33 +112,64 @@ class Promotion {
     resumes: 0,
   };
   private sourceHasReferrersApi: boolean | undefined;
+  /** Settles once the target's tags are known not to block the promotion. */
+  private tagsChecked: Promise<void> = Promise.resolve();
+  /** Manifests the target already holds. */
+  private readonly presentManifests = new Set<string>();
+  /** Whether the target holds each manifest: one HEAD per digest. */
+  private readonly targetManifests = new Map<string, Promise<boolean>>();
+  private readonly queuedBlobs = new Set<string>();
+  private readonly blobQueue: WorkQueue<Descriptor>;
 
   constructor(
     private readonly request: PromoteRequest,
     private readonly deps: PromoteDeps,
-  ) {}
+  ) {
+    this.blobQueue = new WorkQueue(
+      request.concurrency,
+      (blob) => blob.size,
+      (blob) => this.moveBlob(blob),
+    );
+  }
 
   async run(): Promise<PromoteReport> {
     const { source, target } = this.request;
     // Both ends first, in parallel: a missing registry or a refused sign-in at the target
-    // is reported before any work, and both sign-ins overlap.
+    // is reported before any work, and both sign-ins overlap. The source's root manifest
+    // is read as soon as the source lets us in.
     // Settled, not raced: a call left in flight would hold a connection open after a failure.
-    const pings = await Promise.allSettled([
-      this.at('source', undefined, () => this.deps.source.ping(source.repository, 'pull')),
-      this.at('target', undefined, () => this.deps.target.ping(target.repository, 'push')),
-    ]);
-    for (const ping of pings) if (ping.status === 'rejected') throw ping.reason;
-    const root = await this.at('source', source.digest ?? source.tag, () => this.resolve());
-    this.deps.log(
-      `Resolved ${source.repository}${source.tag ? `:${source.tag}` : ''} to ${root.descriptor.digest}.`,
+    const reference = source.digest ?? source.tag!;
+    const sourcePing = this.at('source', undefined, () => this.deps.source.ping(source.repository, 'pull'));
+    const targetPing = this.at('target', undefined, () => this.deps.target.ping(target.repository, 'push'));
+    const rootRead = sourcePing.then(() =>
+      this.at('source', reference, () => this.deps.source.getManifest(source.repository, reference)),
     );
-    await this.at('target', undefined, () => this.refuseTagConflicts(root.descriptor.digest));
+    const started = await Promise.allSettled([sourcePing, targetPing, rootRead]);
+    for (const each of started) if (each.status === 'rejected') throw each.reason;
+    const { bytes, descriptor } = await rootRead;
+    this.deps.log(
+      `Resolved ${source.repository}${source.tag ? `:${source.tag}` : ''} to ${descriptor.digest}.`,
+    );
+    // The tag check gates every write; the walk reads the source meanwhile.
+    this.tagsChecked = this.at('target', undefined, () => this.refuseTagConflicts(descriptor.digest));
+    this.tagsChecked.catch(() => undefined);
+
+    // Resolved once: every later read is by digest, so a tag that moves mid-copy changes
+    // nothing. Blobs start copying as soon as the walk finds a manifest that needs them.
+    let root: GraphNode;
+    try {
+      root = await this.at('source', reference, () => this.expand(descriptor, bytes, undefined, 0));
+      await this.tagsChecked;
+    } catch (error) {
+      // The copies in flight settle first: none may hold a connection after the task fails.
+      this.blobQueue.stop();
+      await this.blobQueue.drain().catch(() => undefined);
+      throw error;
+    }
+    await this.blobQueue.drain();
 
     const manifests = flatten(root);
-    const present = await this.at('target', undefined, () => this.presentManifests(manifests));
-    const missingBlobs = uniqueBlobs(manifests.filter((node) => !present.has(node.descriptor.digest)));
-    await this.copyBlobs(missingBlobs);
-
+    const present = this.presentManifests;
     let written = 0;
     for (const node of manifests) {
       if (present.has(node.descriptor.digest)) continue;
@@ -180,14 +212,6 @@ class Promotion {
     };
   }
 
-  // Resolve once: every later read is by digest, so a tag that moves mid-copy changes nothing.
-  private async resolve(): Promise<GraphNode> {
-    const { repository, digest, tag } = this.request.source;
-    const reference = digest ?? tag!;
-    const { bytes, descriptor } = await this.deps.source.getManifest(repository, reference);
-    return this.expand(descriptor, bytes, undefined, 0);
-  }
-
   private async expand(
     descriptor: Descriptor,
     bytes: Buffer,
@@ -195,18 +219,56 @@ class Promotion {
     depth: number,
   ): Promise<GraphNode> {
     const edges = manifestEdges(bytes, descriptor.mediaType);
-    const children = await mapLimited(edges.children, this.request.concurrency, async (child) => {
-      const fetched = await this.deps.source.getManifest(this.request.source.repository, child.digest);
-      return this.expand(fetched.descriptor, fetched.bytes, platformName(child), depth + 1);
-    });
+    const checked = this.checkTarget(descriptor.digest, edges);
+    // Awaited below; marked handled now in case the walk fails first and never gets there.
+    checked.catch(() => undefined);
+    const children = await mapLimited(edges.children, this.request.concurrency, (child) =>
+      this.fetch(child, platformName(child), depth + 1),
+    );
     // Referrers of referrers (a signature on an SBOM) are followed a few levels down, no further.
     const referrerDescriptors =
       this.request.copyReferrers && depth < 4 ? await this.sourceReferrers(descriptor.digest) : [];
-    const referrers = await mapLimited(referrerDescriptors, this.request.concurrency, async (referrer) => {
-      const fetched = await this.deps.source.getManifest(this.request.source.repository, referrer.digest);
-      return this.expand(fetched.descriptor, fetched.bytes, undefined, depth + 1);
-    });
+    const referrers = await mapLimited(referrerDescriptors, this.request.concurrency, (referrer) =>
+      this.fetch(referrer, undefined, depth + 1),
+    );
+    await checked;
     return { descriptor, bytes, edges, children, referrers, platform };
+  }
+
+  private async fetch(
+    descriptor: Descriptor,
+    platform: string | undefined,
+    depth: number,
+  ): Promise<GraphNode> {
+    // The target is asked about it while its bytes come from the source.
+    void this.targetHas(descriptor.digest).catch(() => undefined);
+    const fetched = await this.deps.source.getManifest(this.request.source.repository, descriptor.digest);
+    return this.expand(fetched.descriptor, fetched.bytes, platform, depth);
+  }
+
+  // HEAD every manifest of the graph, not only the root: a rerun after a kill finds the
+  // children it already wrote, and an image that shares a child with another skips it.
+  private targetHas(digest: string): Promise<boolean> {
+    let found = this.targetManifests.get(digest);
+    if (!found) {
+      found = this.at('target', undefined, () =>
+        this.deps.target.headManifest(this.request.target.repository, digest),
+      ).then((descriptor) => descriptor !== undefined);
+      this.targetManifests.set(digest, found);
+    }
+    return found;
+  }
+
+  // The blobs of a manifest the target lacks go to the pool at once (once the tags are
+  // known not to conflict), while the walk goes on.
+  private async checkTarget(digest: string, edges: ManifestEdges): Promise<void> {
+    if (await this.targetHas(digest)) return void this.presentManifests.add(digest);
+    await this.tagsChecked;
+    for (const blob of edges.blobs) {
+      if (this.queuedBlobs.has(blob.digest)) continue;
+      this.queuedBlobs.add(blob.digest);
+      this.blobQueue.add(blob);
+    }
   }
 
   // The referrers API first; a registry without it (404) keeps them in an index under the
@@ -232,31 +294,17 @@ class Promotion {
     await refuseTagConflicts(this.deps.target, this.request.target, digest);
   }
 
-  // HEAD every manifest of the graph, not only the root: a rerun after a kill finds the
-  // children it already wrote, and an image that shares a child with another skips it.
-  private async presentManifests(manifests: readonly GraphNode[]): Promise<Set<string>> {
-    const { repository } = this.request.target;
-    const found = await mapLimited(manifests, this.request.concurrency, (node) =>
-      this.deps.target.headManifest(repository, node.descriptor.digest),
+  // One blob from the pool: HEAD at the target, then mount or copy it if it is missing.
+  private async moveBlob(blob: Descriptor): Promise<void> {
+    const size = await this.at('target', blob.digest, () =>
+      this.deps.target.headBlob(this.request.target.repository, blob.digest),
     );
-    return new Set(
-      found.flatMap((descriptor, index) => (descriptor ? [manifests[index]!.descriptor.digest] : [])),
-    );
-  }
-
-  private async copyBlobs(blobs: readonly Descriptor[]): Promise<void> {
-    const { target } = this.request;
-    await forEachLimited(blobs, this.request.concurrency, async (blob) => {
-      const size = await this.at('target', blob.digest, () =>
-        this.deps.target.headBlob(target.repository, blob.digest),
-      );
-      if (size !== undefined) {
-        this.blobs.present++;
-        this.blobs.presentBytes += blob.size;
-        return;
-      }
-      await this.copyBlob(blob);
-    });
+    if (size !== undefined) {
+      this.blobs.present++;
+      this.blobs.presentBytes += blob.size;
+      return;
+    }
+    await this.copyBlob(blob);
   }
 
   // A streamed upload cannot be replayed by the HTTP layer, so a blob that fails part-way
@@ -280,7 +328,7 @@ class Promotion {
 
   private async copyBlobOnce(blob: Descriptor): Promise<void> {
     const { source, target } = this.request;
-    let upload: URL;
+    let upload: URL | undefined;
     if (source.registry === target.registry) {
       const mount = await this.deps.target.mountBlob(target.repository, blob.digest, source.repository);
       if (mount.mounted) {
@@ -289,8 +337,6 @@ class Promotion {
         return;
       }
       upload = mount.upload;
-    } else {
-      upload = await this.deps.target.startUpload(target.repository);
     }
     const { repository, registry } = this.request.source;
     let resumes = 0;
@@ -306,7 +352,16 @@ class Promotion {
         return true;
       },
     );
+    // Its failure is read from `errored` below; this keeps one that comes before the
+    // upload takes the stream from going unhandled.
+    body.on('error', () => undefined);
     try {
+      if (!upload) {
+        // Between registries the download opens while the target opens the upload session:
+        // a round trip less per blob. Its first bytes wait in the stream for the upload.
+        body.start();
+        upload = await this.deps.target.startUpload(target.repository);
+      }
       await this.deps.target.finishUpload(target.repository, upload, blob.digest, blob.size, body);
     } catch (error) {
       // The source side's failure is the one to report, not the upload it cut short.
@@ -322,7 +377,7 @@ class Promotion {
         },
       );
     } finally {
-      // An upload that failed leaves the download paused and connected: close it.
+      // An upload that failed (or never started) leaves the download paused and connected: close it.
       body.destroy();
     }
     this.blobs.copied++;
@@ -418,12 +473,6 @@ function flatten(root: GraphNode): GraphNode[] {
   };
   visit(root);
   return ordered;
-}
-
-function uniqueBlobs(manifests: readonly GraphNode[]): Descriptor[] {
-  const byDigest = new Map<string, Descriptor>();
-  for (const node of manifests) for (const blob of node.edges.blobs) byDigest.set(blob.digest, blob);
-  return [...byDigest.values()];
 }
 
 function platformName(descriptor: Descriptor): string | undefined {

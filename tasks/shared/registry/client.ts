@@ -30,11 +30,6 @@ export class RegistryClient {
     private readonly credentials: RegistryCredentials,
   ) {}
 
-  /** Bytes uploaded by this client (blob bodies only). */
-  uploadedBytes = 0;
-  /** Bytes downloaded by this client (blob bodies only). */
-  downloadedBytes = 0;
-
   /** GET /v2/ with credentials for `repository`: proves the registry exists and sign-in works. */
   async ping(repository: string, action: 'pull' | 'push'): Promise<void> {
     const response = await this.call('GET', '/v2/', scope(repository, action), 'GET /v2/');
@@ -175,7 +170,6 @@ export class RegistryClient {
       });
     }
     await this.expect(response, offset > 0 ? [206] : [200], operation);
-    response.body.on('data', (chunk: Buffer) => (this.downloadedBytes += chunk.length));
     return response.body;
   }
 
@@ -237,7 +231,6 @@ export class RegistryClient {
     const operation = `upload blob ${digest} to ${repository}`;
     const url = new URL(upload);
     url.searchParams.set('digest', digest);
-    body.on('data', (chunk: Buffer) => (this.uploadedBytes += chunk.length));
     const response = await this.call(
       'PUT',
       url.pathname + url.search,

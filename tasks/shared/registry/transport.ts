@@ -167,7 +167,10 @@ export class Transport {
       req.on('error', reject);
       const body = request.body;
       if (body === undefined || Buffer.isBuffer(body)) req.end(body);
-      else {
+      else if (body.destroyed) {
+        // A body that failed before it could be sent (a download opened ahead of its upload).
+        req.destroy(body.errored ?? new Error('the request body closed before it was sent'));
+      } else {
         body.on('error', (error) => req.destroy(error));
         body.pipe(req);
       }
