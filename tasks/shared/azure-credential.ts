@@ -13,7 +13,10 @@ import {
   ClientSecretCredential,
   ManagedIdentityCredential,
 } from '@azure/identity';
-import { getBearerHandler, WebApi } from 'azure-devops-node-api';
+// TaskApi and the bearer handler on their own: the package's WebApi entry pulls in every
+// Azure DevOps REST client (about 1 MB of bundle) for this one call.
+import { BearerCredentialHandler } from 'azure-devops-node-api/handlers/bearertoken';
+import { TaskApi } from 'azure-devops-node-api/TaskApi';
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import type { AzureRmConnection, OidcRequestContext } from './azure-connection';
 import {
@@ -108,8 +111,12 @@ export async function requestOidcToken(
       writeFileSync(caFile, cas.join('\n'), { mode: 0o600 });
       options.cert = { caFile };
     }
-    const api = new WebApi(oidc.collectionUri, getBearerHandler(oidc.systemAccessToken), options);
-    const taskApi = await api.getTaskApi();
+    // What WebApi.getTaskApi() builds: the task hub lives at the collection URL itself.
+    const taskApi = new TaskApi(
+      oidc.collectionUri,
+      [new BearerCredentialHandler(oidc.systemAccessToken)],
+      options,
+    );
     const response = await taskApi.createOidcToken(
       {},
       oidc.projectId,
