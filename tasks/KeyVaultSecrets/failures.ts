@@ -1,3 +1,4 @@
+import { isDroppedConnection } from '../shared/network';
 import { TaskError } from '../shared/task-error';
 import { VaultGaveUp, VaultHostNotFound } from './vault';
 
@@ -24,8 +25,6 @@ export function isVaultWide(failure: VaultFailure): boolean {
   return ['firewall', 'vaultNotFound', 'unauthorized', 'signIn', 'gaveUp'].includes(failure.kind);
 }
 
-// Connection-level failures the SDK retries and finally rethrows.
-const socketErrors = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE']);
 // @azure/identity's error names; any of them means the token could not be had.
 const signInErrors = new Set([
   'AuthenticationError',
@@ -49,7 +48,8 @@ export function classifyVaultError(error: unknown, vaultHost: string): VaultFail
   }
   const message = firstLine(shape.message ?? String(error));
   if (shape.code === 'ENOTFOUND') return { kind: 'vaultNotFound', host: vaultHost };
-  if (shape.code && socketErrors.has(shape.code)) return { kind: 'gaveUp', lastStatus: shape.code };
+  // Connection-level failures the SDK retried and finally rethrew.
+  if (shape.code && isDroppedConnection(error)) return { kind: 'gaveUp', lastStatus: shape.code };
   const status = shape.statusCode;
   if (status === undefined) return { kind: 'other', status: shape.code ?? 'no response', detail: message };
   if (status === 429 || status >= 500) return { kind: 'gaveUp', lastStatus: String(status) };

@@ -40,6 +40,25 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
+// Errors that mean the connection broke or timed out, not that the server said no.
+const droppedConnectionCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+/** True when `error` is a dropped or refused connection, which is worth a retry. */
+export function isDroppedConnection(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return (
+    droppedConnectionCodes.has(code) || /socket hang up/i.test((error as Error | undefined)?.message ?? '')
+  );
+}
+
 /** Returns the proxy settings that apply to `url`, honouring the bypass list. */
 export function proxyFor(network: NetworkSettings, url: string): NetworkSettings['proxy'] | undefined {
   const proxy = network.proxy;

@@ -16,7 +16,14 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { retryDelayMs, type AttemptOutcome } from '../registry/retry';
-import { defaultRetryPolicy, proxyAgent, proxyFor, type NetworkSettings, type RetryPolicy } from '../network';
+import {
+  defaultRetryPolicy,
+  isDroppedConnection,
+  proxyAgent,
+  proxyFor,
+  type NetworkSettings,
+  type RetryPolicy,
+} from '../network';
 import type { KubeObject } from './object';
 
 /** How to reach and authenticate to one API server; secrets stay in here and are never logged. */
@@ -86,15 +93,6 @@ export interface WatchEvent {
 
 /** How long one watch stream may stay open before the server ends it and it is reopened. */
 const watchTimeoutSeconds = 300;
-
-const networkErrorCodes = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-]);
 
 /** Options for the client; tests pass a fast `wait`. */
 export interface ClientOptions {
@@ -419,9 +417,4 @@ function retryAfterOf(error: KubernetesApiError): { retryAfter?: string } {
 
 function droppedError(): Error {
   return Object.assign(new Error('the watch stream was cut'), { code: 'ECONNRESET' });
-}
-
-function isDroppedConnection(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
-  return networkErrorCodes.has(code) || /socket hang up/i.test((error as Error | undefined)?.message ?? '');
 }

@@ -3,7 +3,14 @@ import * as https from 'node:https';
 import type { Duplex, Readable } from 'node:stream';
 import * as tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultRetryPolicy, proxyFor, trustedCas, type NetworkSettings, type RetryPolicy } from '../network';
+import {
+  defaultRetryPolicy,
+  isDroppedConnection,
+  proxyFor,
+  trustedCas,
+  type NetworkSettings,
+  type RetryPolicy,
+} from '../network';
 import { RegistryError } from './errors';
 import { retryDelayMs, retryableStatuses, type AttemptOutcome } from './retry';
 
@@ -51,16 +58,6 @@ export interface TransportStats {
   requests: number;
   retries: number;
 }
-
-// Errors that mean the connection broke, not that the server said no: worth a retry.
-const networkErrorCodes = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EAI_AGAIN',
-]);
 
 /** Keep-alive HTTPS with retries, shared by every registry client in a task run. */
 export class Transport {
@@ -129,7 +126,7 @@ export class Transport {
             cause: error,
           });
         }
-        if (!networkErrorCodes.has(code) && !/socket hang up/i.test((error as Error).message)) throw error;
+        if (!isDroppedConnection(error)) throw error;
         outcome = { kind: 'networkError' };
       }
       const delay =
