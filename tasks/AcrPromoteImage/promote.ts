@@ -8,7 +8,7 @@ import {
   type Descriptor,
   type ManifestEdges,
 } from '../shared/registry/manifest';
-import { retryDelayMs } from '../shared/registry/retry';
+import { retryDelayMs } from '../shared/retry';
 import { TaskError } from '../shared/task-error';
 import { toTaskError, type FailureContext } from './failures';
 import { VerifiedBlobStream } from './blob-stream';

@@ -15,7 +15,7 @@
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { retryDelayMs, type AttemptOutcome } from '../registry/retry';
+import { retryDelayMs, type AttemptOutcome } from '../retry';
 import {
   defaultRetryPolicy,
   isDroppedConnection,

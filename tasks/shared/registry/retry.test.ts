@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { RetryPolicy } from '../network';
 import { parseBearerChallenge, jwtExpiry } from './acr-auth';
 import { classify } from './client';
-import { parseRetryAfterMs, retryDelayMs, type AttemptOutcome } from './retry';
+import { parseRetryAfterMs, retryDelayMs, type AttemptOutcome } from '../retry';
 
 const policy: RetryPolicy = { maxRetries: 3, initialDelayMs: 100, maxDelayMs: 300, maxRetryAfterMs: 10_000 };
 const now = Date.parse('2026-01-01T00:00:00Z');

@@ -12,7 +12,7 @@ import {
   type RetryPolicy,
 } from '../network';
 import { RegistryError } from './errors';
-import { retryDelayMs, retryableStatuses, type AttemptOutcome } from './retry';
+import { retryDelayMs, retryableStatuses, type AttemptOutcome } from '../retry';
 
 /**
  * The one HTTP layer under the registry client: keep-alive HTTPS with the agent's CA and

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../network';
+import type { RetryPolicy } from './network';
 
 /** What came back from one attempt, as far as retrying is concerned. */
 export type AttemptOutcome =
@@ -9,7 +9,8 @@ export type AttemptOutcome =
 export const retryableStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
- * The registry calls' retry strategy, a pure function: how long to wait before attempt
+ * The retry strategy of every call the tasks make themselves (registry, Kubernetes), a
+ * pure function: how long to wait before attempt
  * `attempt + 1` (attempt counts from 0), or undefined to stop. Throttling waits what the
  * service asks in Retry-After, up to the policy's cap (longer than that fails at once, with
  * the wait in the error, rather than hang a pipeline); 5xx and dropped connections back off
