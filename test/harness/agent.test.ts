@@ -98,9 +98,16 @@ describe('harness: runTask', () => {
   it('reads commands from stderr too, and masks output from registration on', async () => {
     const task = fixture(
       'stderr',
-      `console.error('##vso[task.setsecret]late-secret-1');
-       console.log('after late-secret-1');
-       console.error('##vso[task.issue type=warning]careful');`,
+      // stdout and stderr are two pipes, so the order the agent reads them in is only
+      // certain when the writes are apart in time.
+      `const pause = () => new Promise((resume) => setTimeout(resume, 100));
+       (async () => {
+         console.error('##vso[task.setsecret]late-secret-1');
+         await pause();
+         console.log('after late-secret-1');
+         await pause();
+         console.error('##vso[task.issue type=warning]careful');
+       })();`,
     );
     const result = await run(task, { secrets: ['late-secret-1'] });
     assert.deepEqual(result.logLines, ['after ***', '##[warning]careful']);
