@@ -398,7 +398,8 @@ describe('AcrPromoteImage: promote against real registries', function () {
     assert.equal(waits.filter((ms) => ms === 2000).length, 2, 'waited what Retry-After asked, twice');
     // Which downloads break depends on which upload was cut off first; every break resumed.
     assert.ok(report.blobs.resumes >= 1);
-    const ranged = world.front.requests.filter((r) => r.registry === 'nonprod' && r.status === 206);
+    // Counted by the Range header: a resumed download may itself be cut off and never finish.
+    const ranged = world.front.requests.filter((r) => r.registry === 'nonprod' && r.range !== undefined);
     assert.equal(ranged.length, report.blobs.resumes, 'each resume was a Range request');
     expectAt(world.prod, 'faults/app', image, ['8.0']);
   });

@@ -72,6 +72,8 @@ export interface AcrRequestLogEntry {
   readonly registry: string;
   readonly method: string;
   readonly path: string;
+  /** The Range header, when the client asked for part of a blob. */
+  readonly range?: string;
   status: number;
   fault?: AcrFault['kind'];
 }
@@ -302,6 +304,7 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
       registry: name ?? host,
       method,
       path: url.pathname + url.search,
+      ...(req.headers.range ? { range: req.headers.range } : {}),
       status: 0,
     };
     requests.push(entry);
