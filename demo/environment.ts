@@ -101,24 +101,11 @@ export async function startDemoEnvironment(options: {
     staging.fail('/api/orders', 500);
   }
 
-  const endpoint = (): Endpoint => ({
-    url: cloud.azure.url('management.azure.test', '/'),
-    scheme: 'ServicePrincipal',
-    parameters: {
-      tenantid: world.tenantId,
-      serviceprincipalid: world.app.clientId,
-      serviceprincipalkey: world.app.secret,
-      authenticationType: 'spnKey',
-    },
-    data: {
-      environment: 'AzureStack',
-      environmentAuthorityUrl: cloud.authorityHost,
-      activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
-      AzureKeyVaultDnsSuffix: cloud.azure.authority('vault.azure.test'),
-      AzureKeyVaultServiceEndpointResourceId: keyVault.resource,
-      subscriptionId: world.subscriptionId,
-    },
-  });
+  const endpoint = (): Endpoint =>
+    cloud.servicePrincipalEndpoint(
+      { tenantId: world.tenantId, ...world.app },
+      { AzureKeyVaultServiceEndpointResourceId: keyVault.resource, subscriptionId: world.subscriptionId },
+    );
 
   const azureEnv = cloud.azure.env();
   if (!existsSync(loopbackOnlyPreload)) throw new Error(`Missing ${loopbackOnlyPreload}.`);

@@ -255,22 +255,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
           env: cloud.azure.env(),
           variables: { 'System.PipelineStartTime': '2025-05-01T10:00:00Z' },
           endpoints: {
-            'staging-connection': {
-              url: cloud.azure.url('management.azure.test', '/'),
-              scheme: 'ServicePrincipal',
-              parameters: {
-                tenantid: tenantId,
-                serviceprincipalid: app.clientId,
-                serviceprincipalkey: app.secret,
-                authenticationType: 'spnKey',
-              },
-              data: {
-                environment: 'AzureStack',
-                environmentAuthorityUrl: cloud.authorityHost,
-                activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
-                AzureKeyVaultDnsSuffix: cloud.azure.authority('vault.azure.test'),
-              },
-            },
+            'staging-connection': cloud.servicePrincipalEndpoint({ tenantId, ...app }),
           },
         },
       );

@@ -40,23 +40,10 @@ describe('AcrPromoteImage@1 task', function () {
   });
 
   function connection(): Endpoint {
-    return {
-      url: world.cloud.azure.url('management.azure.test', '/'),
-      scheme: 'ServicePrincipal',
-      parameters: {
-        tenantid: world.tenantId,
-        serviceprincipalid: world.app.clientId,
-        serviceprincipalkey: world.app.secret,
-        authenticationType: 'spnKey',
-      },
-      data: {
-        environment: 'AzureStack',
-        environmentAuthorityUrl: world.cloud.authorityHost,
-        activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
-        AzureKeyVaultDnsSuffix: world.cloud.azure.authority('vault.azure.test'),
-        subscriptionId: world.subscriptionId,
-      },
-    };
+    return world.cloud.servicePrincipalEndpoint(
+      { tenantId: world.tenantId, ...world.app },
+      { subscriptionId: world.subscriptionId },
+    );
   }
 
   function promoteTask(inputs: Record<string, string>, extra: Partial<TaskRun> = {}): Promise<TaskRunResult> {

@@ -25,22 +25,10 @@ describe('AksDeploy through Azure Resource Manager', function () {
   });
 
   function connection(): Endpoint {
-    return {
-      url: aks.cloud.azure.url('management.azure.test', '/'),
-      scheme: 'ServicePrincipal',
-      parameters: {
-        tenantid: aks.tenantId,
-        serviceprincipalid: aks.app.clientId,
-        serviceprincipalkey: aks.app.secret,
-        authenticationType: 'spnKey',
-      },
-      data: {
-        environment: 'AzureStack',
-        environmentAuthorityUrl: aks.cloud.authorityHost,
-        activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
-        subscriptionId: aks.subscriptionId,
-      },
-    };
+    return aks.cloud.servicePrincipalEndpoint(
+      { tenantId: aks.tenantId, ...aks.app },
+      { subscriptionId: aks.subscriptionId },
+    );
   }
 
   const manifest = (ns: string) =>
