@@ -12,12 +12,12 @@
 //   task        the bundled task (dist/tasks/AksDeploy) spawned by the agent harness, on
 //               Node 20: wall time from spawn to exit, waiting on every rollout at once
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
-import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/cjs/api';
+import { buildTasks, median } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -42,8 +42,7 @@ const { run } = require('../tasks/AksDeploy/run.ts');
 const { applySetFor } = require('../tasks/AksDeploy/apply-set.ts');
 const { parse } = require('yaml');
 
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildTasks();
 
 const ns = 'bench';
 const image = 'registry.azure.test:5000/bench/app';
@@ -264,11 +263,6 @@ for (let i = 0; i < runs; i++) {
 }
 await azure.stop();
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const metrics = {
   objects,
   workloads,

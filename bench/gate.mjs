@@ -5,14 +5,12 @@
 //   core        the gate's check runner in-process with the task's default bound (16 per host)
 //   task        the bundled task (dist/tasks/AcceptanceGate) spawned by the agent harness: wall time
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { register } from 'tsx/cjs/api';
+import { buildTasks, median } from './support.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 // The staging app, the harness and the gate's core are TypeScript, loaded as the tests load them.
 register();
@@ -29,8 +27,7 @@ const { runChecks } = require('../tasks/AcceptanceGate/check-runner.ts');
 const { HostPool } = require('../tasks/AcceptanceGate/host-pool.ts');
 const { createSend } = require('../tasks/AcceptanceGate/http-client.ts');
 
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildTasks();
 
 const app = await startStagingApp();
 for (let i = 0; i < checks; i++) app.route(`/items/${i}`, { body: { id: i, status: 'ok' } });
@@ -83,11 +80,6 @@ for (let i = 0; i < runs; i++) {
 }
 await app.stop();
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const metrics = {
   checks,
   latencyMs,

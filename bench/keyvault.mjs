@@ -8,11 +8,11 @@
 //   task     the bundled task (dist/tasks/KeyVaultSecrets) spawned by the agent harness: wall time
 //   core     the task's core in-process with the same client (no process start, no sign-in)
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/cjs/api';
+import { buildTasks, median } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -36,8 +36,7 @@ const { createCredential } = require('../tasks/shared/azure-credential.ts');
 const { resolveCloud } = require('../tasks/shared/cloud.ts');
 const { defaultRetryPolicy } = require('../tasks/shared/network.ts');
 
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildTasks();
 
 const tenantId = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const clientId = '5b6e2c1a-0d0b-4b8e-9d7f-3c2a1e0f9a11';
@@ -174,11 +173,6 @@ for (let i = 0; i < runs; i++) {
 }
 await cloud.azure.stop();
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const pages = median(samples.task.map((sample) => sample.pages));
 const floorMs = pages * latencyMs + Math.ceil(secrets / concurrency) * latencyMs;
 const overlapFloorMs = latencyMs + Math.max(pages, Math.ceil(secrets / concurrency)) * latencyMs;

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import JSZip from 'jszip';
 import { ensureNode24 } from '../scripts/node24.mjs';
 import { createVsix, packageOptions } from '../scripts/package.mjs';
+import { median } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.bench', 'package');
@@ -65,12 +66,6 @@ function timeStart(nodeBin, taskDir, agentTemp) {
       else resolve({ firstVsoMs, exitMs });
     });
   });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;

@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/cjs/api';
+import { buildTasks, median } from './support.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -40,8 +41,7 @@ const {
 const { pushImage, closeSeedConnections } = require('../test/oci/push.ts');
 const { runTask } = require('../test/harness/agent.ts');
 
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildTasks();
 // A private copy of the bundle, so a rebuild elsewhere cannot pull it away mid-run.
 const work = mkdtempSync(join(tmpdir(), 'bench-promote-'));
 const taskFolder = join(work, 'AcrPromoteImage');
@@ -221,11 +221,6 @@ await source.stop();
 ca.dispose();
 rmSync(work, { recursive: true, force: true });
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const m = (key, field) => median(samples[key].map((sample) => sample[field]));
 const rows = [];
 for (const mode of ['Cold', 'Warm', 'Mount']) {
