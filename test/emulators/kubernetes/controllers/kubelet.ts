@@ -173,6 +173,19 @@ export class Kubelet {
     const at = timestamp(new Date(now));
     const previous = (pod.status?.conditions ?? []) as KubeObject[];
     const containersMessage = `containers with unready status: [${notReady.join(' ')}]`;
+    const completed = phase === 'Succeeded' || phase === 'Failed';
+    // Ready and ContainersReady move together here, as they do for pods without readiness gates.
+    const readiness = (type: string) =>
+      ready
+        ? plain(condition(previous, type, 'True', '', '', at))
+        : condition(
+            previous,
+            type,
+            'False',
+            completed ? 'PodCompleted' : 'ContainersNotReady',
+            completed ? '' : containersMessage,
+            at,
+          );
     const conditions = [
       plain(condition(previous, 'PodReadyToStartContainers', 'True', '', '', at)),
       initialized
@@ -185,26 +198,8 @@ export class Kubelet {
             `containers with incomplete status: [${inits.map((each) => each.name).join(' ')}]`,
             at,
           ),
-      ready
-        ? plain(condition(previous, 'Ready', 'True', '', '', at))
-        : condition(
-            previous,
-            'Ready',
-            'False',
-            phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady',
-            phase === 'Succeeded' || phase === 'Failed' ? '' : containersMessage,
-            at,
-          ),
-      ready
-        ? plain(condition(previous, 'ContainersReady', 'True', '', '', at))
-        : condition(
-            previous,
-            'ContainersReady',
-            'False',
-            phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady',
-            phase === 'Succeeded' || phase === 'Failed' ? '' : containersMessage,
-            at,
-          ),
+      readiness('Ready'),
+      readiness('ContainersReady'),
       plain(condition(previous, 'PodScheduled', 'True', '', '', at)),
     ].map((each) => ({ lastProbeTime: null, ...each }));
     const node = String(pod.spec.nodeName);
