@@ -28,11 +28,10 @@
  * assert.equal(run.result?.status, 'Succeeded');
  * assert.equal(run.variables.get('DB_PASSWORD')?.secret, true);
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import type { LoggingCommand } from './commands';
+import type { LoggingCommand } from '../../runner/agent/commands';
 import {
   agentMasksParameter,
   buildEnvironment,
@@ -43,7 +42,7 @@ import {
   systemConnectionId,
   type Endpoint,
   type RunDirectories,
-} from './environment';
+} from '../../runner/agent/environment';
 import { assertNoLeaks, type KnownSecret } from './leak-check';
 import {
   OutputProcessor,
@@ -53,11 +52,18 @@ import {
   type SetVariable,
   type StepRestrictions,
   type TaskStatus,
-} from './output-processor';
+} from '../../runner/agent/output-processor';
+import { runProcess } from '../../runner/agent/processes';
 
-export type { Endpoint, RunDirectories } from './environment';
-export type { Attachment, BlockedCommand, Issue, SetVariable, TaskStatus } from './output-processor';
-export type { LoggingCommand } from './commands';
+export type { Endpoint, RunDirectories } from '../../runner/agent/environment';
+export type {
+  Attachment,
+  BlockedCommand,
+  Issue,
+  SetVariable,
+  TaskStatus,
+} from '../../runner/agent/output-processor';
+export type { LoggingCommand } from '../../runner/agent/commands';
 
 /** The repository root, found from this file so that the checkout can live anywhere. */
 export const repoRoot = resolve(__dirname, '..', '..');
@@ -185,14 +191,16 @@ export async function runTask(run: TaskRun): Promise<TaskRunResult> {
     secretVariableNames: Object.keys(secretVariables),
   });
 
-  const exit = await spawnTask(
-    nodePath,
-    entry,
-    dirs.sources,
-    environment,
-    run.timeoutMs ?? 45_000,
-    processor,
-  );
+  const timeoutMs = run.timeoutMs ?? 45_000;
+  const exit = await runProcess({
+    command: nodePath,
+    args: [entry],
+    cwd: dirs.sources,
+    env: environment,
+    timeoutMs,
+    onLine: (line, stream) => processor.line(line, stream),
+  });
+  if (exit.timedOut) processor.line(`##[error]The task timed out after ${timeoutMs} ms and was killed.`);
   const out = processor.output;
   for (const attachment of out.attachments) attachment.content = readIfPresent(attachment.path);
 
@@ -297,84 +305,6 @@ function knownSecrets(
     ),
     ...(run.secrets ?? []).map((value, index) => ({ value, origin: `test secret #${index + 1}` })),
   ].filter((secret) => secret.value.length > 0);
-}
-
-type ProcessExit = Pick<
-  TaskRunResult,
-  'exitCode' | 'signal' | 'timedOut' | 'durationMs' | 'stdout' | 'stderr'
->;
-
-function spawnTask(
-  nodePath: string,
-  entry: string,
-  cwd: string,
-  env: Record<string, string>,
-  timeoutMs: number,
-  processor: OutputProcessor,
-): Promise<ProcessExit> {
-  return new Promise((resolvePromise, reject) => {
-    const started = Date.now();
-    // Its own process group, so that the timeout can kill whatever the task started too.
-    const child = spawn(nodePath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const raw = { stdout: '', stderr: '' };
-    const splitters = {
-      stdout: lineSplitter((line) => processor.line(line, 'stdout')),
-      stderr: lineSplitter((line) => processor.line(line, 'stderr')),
-    };
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const decoder = new StringDecoder('utf8');
-      child[stream].on('data', (chunk: Buffer) => {
-        const text = decoder.write(chunk);
-        raw[stream] += text;
-        splitters[stream].push(text);
-      });
-      child[stream].on('end', () => {
-        const rest = decoder.end();
-        raw[stream] += rest;
-        splitters[stream].push(rest);
-        splitters[stream].end();
-      });
-    }
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      if (timedOut) processor.line(`##[error]The task timed out after ${timeoutMs} ms and was killed.`);
-      resolvePromise({ exitCode, signal, timedOut, durationMs: Date.now() - started, ...raw });
-    });
-  });
-}
-
-/**
- * Cuts a stream into lines as .NET's process reader does for the agent: a line ends at
- * `\n`, `\r\n` or a lone `\r`. A `\r` at the end of a chunk waits for the next one.
- */
-function lineSplitter(onLine: (line: string) => void) {
-  let pending = '';
-  return {
-    push(text: string) {
-      pending += text;
-      const parts = pending.split(/\r\n|\n|\r(?!$)/);
-      pending = parts.pop() ?? '';
-      for (const part of parts) onLine(part);
-    },
-    end() {
-      if (pending.endsWith('\r')) pending = pending.slice(0, -1);
-      if (pending.length > 0) onLine(pending);
-      pending = '';
-    },
-  };
 }
 
 function readIfPresent(path: string): string | undefined {
