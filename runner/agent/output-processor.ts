@@ -98,6 +98,8 @@ export interface ProcessorOptions {
   readonly readOnlyVariables?: readonly string[];
   /** Names of the job's secret variables: setting one keeps it secret. */
   readonly secretVariableNames?: readonly string[];
+  /** Called with each line as it is added to the log (masked), for a live log. */
+  readonly onLogLine?: (line: string) => void;
 }
 
 // Agent message texts, from src/Misc/layoutbin/en-US/strings.json.
@@ -345,7 +347,7 @@ export class OutputProcessor {
       message: masked,
       properties: { ...properties },
     });
-    this.output.logLines.push(`##[${type}]${masked}`);
+    this.append(`##[${type}]${masked}`);
   }
 
   private warn(message: string): void {
@@ -359,7 +361,12 @@ export class OutputProcessor {
   }
 
   private log(line: string): void {
-    this.output.logLines.push(this.masker.mask(line));
+    this.append(this.masker.mask(line));
+  }
+
+  private append(line: string): void {
+    this.output.logLines.push(line);
+    this.options.onLogLine?.(line);
   }
 }
 

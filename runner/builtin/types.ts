@@ -125,6 +125,11 @@ export interface BuiltinContext {
   readonly machine: MachineSettings;
   /** Real time per pipeline time: 0.001 makes a 60-minute timeout last 3.6 s. */
   readonly timeScale: number;
+  /**
+   * How long the step may run, in real time (already scaled for server tasks): its
+   * `timeoutInMinutes`, or what is left of its job's. The run aborts `signal` then.
+   */
+  readonly timeoutMs?: number;
   /** Aborted when the step is cancelled or times out. */
   readonly signal: AbortSignal;
 }
