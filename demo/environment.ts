@@ -6,7 +6,7 @@ import { createKeyVaultEmulator, type KeyVaultEmulator } from '../test/emulators
 import { EmulatedLogAnalytics } from '../test/emulators/log-analytics';
 import { startStagingApp, type StagingApp } from '../test/fixtures/staging-app';
 import { startPromoteWorld, type PromoteWorld } from '../test/oci/fixture';
-import { repoRoot } from './package';
+import { repoRoot } from '../runner/extension-package';
 
 /** The sample app's name: its vault, repository, namespace and Kubernetes objects. */
 export const appName = 'sample-app';

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, statusMark, statusWords } from './log';
-import { escapeHtml, markdownToHtml } from './markdown';
+import { escapeHtml, markdownToHtml } from '../runner/markdown';
 import type { RunOutcome, StepRecord } from './pipeline';
 import type { RegistryComparison } from './registries';
 

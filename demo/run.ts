@@ -9,7 +9,7 @@ import { clusterSupport, startClusters } from './clusters';
 import { startDemoEnvironment } from './environment';
 import { deployPreviousRelease, runCdFlow } from './flow';
 import { createPipelineLog } from './log';
-import { buildAndUnpack, repoRoot } from './package';
+import { buildAndUnpack, repoRoot } from '../runner/extension-package';
 import { outcomeOf, type RunOutcome } from './pipeline';
 import { interruption, signalDescendants, stopEverythingOnSignal } from './processes';
 import { registryBinary } from '../test/emulators/registry';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sampleAppObjects } from '../demo/manifests';
-import { markdownToHtml } from '../demo/markdown';
+import { markdownToHtml } from '../runner/markdown';
 import { descendantPids } from '../demo/processes';
 
 const repoRoot = resolve(__dirname, '..');
@@ -224,9 +224,9 @@ describe('demo report markdown', () => {
       html: '<p>&lt;svg onload=&quot;x()&quot;&gt;&lt;/svg&gt;</p>',
     },
     {
-      name: 'a chart SVG, kept',
+      name: 'an inline SVG as text, as Azure DevOps shows it',
       markdown: '<svg width="1"><rect/></svg>',
-      html: '<svg width="1"><rect/></svg>',
+      html: '<p>&lt;svg width=&quot;1&quot;&gt;&lt;rect/&gt;&lt;/svg&gt;</p>',
     },
   ];
   for (const row of cases) {

@@ -15,6 +15,10 @@ export interface ExtensionTask {
   readonly folder: string;
   /** The execution handlers task.json declares, by name (`Node24`, `Node20_1`): their entry files. */
   readonly handlers: Readonly<Record<string, string>>;
+  /** `prejobexecution` handlers: run before the job's first step. */
+  readonly preJobHandlers: Readonly<Record<string, string>>;
+  /** `postjobexecution` handlers: run after the job's last step. */
+  readonly postJobHandlers: Readonly<Record<string, string>>;
   /** task.json `restrictions`, which the agent enforces on the task's commands. */
   readonly restrictions?: {
     readonly commands?: { readonly mode?: string };
@@ -46,6 +50,9 @@ interface TaskJson {
   }[];
   outputVariables?: { name: string }[];
   execution?: Record<string, { target?: string }>;
+  prejobexecution?: Record<string, { target?: string }>;
+  postjobexecution?: Record<string, { target?: string }>;
+  instanceNameFormat?: string;
   restrictions?: ExtensionTask['restrictions'];
   runsOn?: string[];
 }
@@ -58,11 +65,12 @@ export function readExtensionTasks(tasksFolder: string): ExtensionTask[] {
     .map((entry) => {
       const folder = join(tasksFolder, entry.name);
       const json = JSON.parse(readFileSync(join(folder, 'task.json'), 'utf8')) as TaskJson;
-      const handlers = Object.fromEntries(
-        Object.entries(json.execution ?? {})
-          .filter(([, handler]) => typeof handler.target === 'string')
-          .map(([name, handler]) => [name, join(folder, handler.target!)]),
-      );
+      const handlersOf = (declared: Record<string, { target?: string }> | undefined) =>
+        Object.fromEntries(
+          Object.entries(declared ?? {})
+            .filter(([, handler]) => typeof handler.target === 'string')
+            .map(([name, handler]) => [name, join(folder, handler.target!)]),
+        );
       return {
         kind: 'extension' as const,
         definition: {
@@ -74,7 +82,9 @@ export function readExtensionTasks(tasksFolder: string): ExtensionTask[] {
           runsOn: ['agent'],
         },
         folder,
-        handlers,
+        handlers: handlersOf(json.execution),
+        preJobHandlers: handlersOf(json.prejobexecution),
+        postJobHandlers: handlersOf(json.postjobexecution),
         ...(json.restrictions ? { restrictions: json.restrictions } : {}),
       };
     });

@@ -20,7 +20,14 @@ import { conditionHolds, statusFunctions, type NamedValues } from './evaluation'
 import type { RunLog } from './log';
 import { environmentVariables, jobDirectories, jobVariables } from './predefined';
 import { isSuccess, worse, type JobRecord, type StepRecord, type TestRunRecord } from './record';
-import { runCheckout, runTaskStep, type StepEnvironment, type StepOutcome } from './step';
+import {
+  hasPhase,
+  runCheckout,
+  runTaskStep,
+  type StepEnvironment,
+  type StepOutcome,
+  type TaskPhase,
+} from './step';
 import { summarizeTestRun } from './test-runs';
 import { expandMacros, VariableScope } from './variables';
 
@@ -198,11 +205,13 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
         : `${job.name}.`
       : '';
 
-  const runSteps = async (steps: readonly Step[]) => {
+  const ranMain = new Set<Step>();
+  const runSteps = async (steps: readonly Step[], phase: TaskPhase = 'main') => {
     for (const step of steps) {
+      const prefix = phase === 'preJob' ? 'Pre-job: ' : phase === 'postJob' ? 'Post-job: ' : '';
       const stepRecord: StepRecord = {
         ...(step.name ? { name: step.name } : {}),
-        displayName: expandMacros(step.displayName, (name) => scope.value(name)),
+        displayName: prefix + expandMacros(step.displayName, (name) => scope.value(name)),
         task: step.kind === 'checkout' ? 'checkout' : `${step.task}@${step.majorVersion}`,
         result: 'Skipped',
         message: '',
@@ -217,18 +226,22 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
         stepRecord.message = 'disabled (enabled: false)';
         continue;
       }
-      const holds = conditionHolds(
-        step.condition,
-        { ...named(), variables: variablesOf(scope) },
-        statusFunctions({ dependencies: { job: status }, defaults: ['job'], canceled }),
-      );
+      // A post-job step runs whenever its main step ran, as the agent runs it.
+      const holds =
+        phase === 'postJob' ||
+        conditionHolds(
+          step.condition,
+          { ...named(), variables: variablesOf(scope) },
+          statusFunctions({ dependencies: { job: status }, defaults: ['job'], canceled }),
+        );
       if (!holds) {
         stepRecord.message = `the condition '${step.condition ?? 'succeeded()'}' was false`;
         continue;
       }
       log.stepStarted(stepRecord.displayName, stepRecord.task);
       const stepStarted = Date.now();
-      const outcome = await runOneStep(step, stepEnvironment());
+      const outcome = await runOneStep(step, stepEnvironment(), phase);
+      if (phase === 'main') ranMain.add(step);
       stepRecord.durationMs = Date.now() - stepStarted;
       stepRecord.result = outcome.result;
       stepRecord.message = outcome.message;
@@ -242,21 +255,25 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     }
   };
 
-  const runOneStep = async (step: Step, environment: StepEnvironment): Promise<StepOutcome> => {
+  const runOneStep = async (
+    step: Step,
+    environment: StepEnvironment,
+    phase: TaskPhase,
+  ): Promise<StepOutcome> => {
     const stepTimeout =
       step.timeoutInMinutes && step.timeoutInMinutes > 0
         ? step.timeoutInMinutes * 60_000 * (job.kind === 'server' ? services.timeScale : 1)
         : undefined;
     if (step.kind === 'checkout') return runCheckout(step, environment, dirs.sources);
     const attempts = 1 + (step.retryCountOnTaskFailure ?? 0);
-    let outcome = await runTaskStep(step, environment, stepTimeout);
+    let outcome = await runTaskStep(step, environment, stepTimeout, phase);
     for (
       let attempt = 2;
       attempt <= attempts && outcome.result === 'Failed' && !jobCancel.signal.aborted;
       attempt++
     ) {
       log.note(`Retrying (attempt ${attempt} of ${attempts}): ${outcome.message}`);
-      outcome = await runTaskStep(step, environment, stepTimeout);
+      outcome = await runTaskStep(step, environment, stepTimeout, phase);
     }
     return outcome;
   };
@@ -318,9 +335,24 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     }
   };
 
+  // The agent runs every pre-job handler (KeyVaultSecrets' runAsPreJob) before the first
+  // step, and every post-job handler, in reverse order, after the last.
+  const allSteps = job.kind === 'deployment' ? hookSteps(job) : job.steps;
+  const withPhase = (phase: 'preJob' | 'postJob') =>
+    allSteps.filter(
+      (step): step is Extract<Step, { kind: 'task' }> =>
+        step.kind === 'task' && hasPhase(step, services.catalog, phase),
+    );
   try {
+    await runSteps(withPhase('preJob'), 'preJob');
     if (job.kind === 'deployment') await runHooks(job);
     else await runSteps(job.steps);
+    await runSteps(
+      withPhase('postJob')
+        .filter((step) => ranMain.has(step))
+        .reverse(),
+      'postJob',
+    );
   } finally {
     clearTimeout(timer);
     services.signal?.removeEventListener('abort', onRunCancel);
@@ -353,6 +385,20 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     if (result !== 'Skipped') log.jobFinished(record);
     return record;
   }
+}
+
+function hookSteps(job: DeploymentJob): readonly Step[] {
+  const { hooks } = job;
+  return [
+    hooks.preDeploy,
+    hooks.deploy,
+    hooks.routeTraffic,
+    hooks.postRouteTraffic,
+    hooks.onFailure,
+    hooks.onSuccess,
+  ]
+    .filter((hook): hook is readonly Step[] => hook !== undefined)
+    .flat();
 }
 
 function variablesOf(scope: VariableScope): Record<string, string> {

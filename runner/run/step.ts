@@ -114,11 +114,22 @@ function repositoryFiles(folder: string): string[] {
   }
 }
 
+/** Which of a task's handlers runs: its main execution, or its pre-job or post-job one. */
+export type TaskPhase = 'main' | 'preJob' | 'postJob';
+
+/** Whether a step's task declares a handler for the pre-job or post-job phase. */
+export function hasPhase(step: TaskStep, catalog: RunnerTaskCatalog, phase: 'preJob' | 'postJob'): boolean {
+  const runnable = catalog.runnable(step.task, step.majorVersion);
+  if (runnable?.kind !== 'extension') return false;
+  return Object.keys(phase === 'preJob' ? runnable.preJobHandlers : runnable.postJobHandlers).length > 0;
+}
+
 /** Runs a task step (an extension task or a built-in), inputs expanded now. */
 export async function runTaskStep(
   step: TaskStep,
   env: StepEnvironment,
   timeoutMs: number | undefined,
+  phase: TaskPhase = 'main',
 ): Promise<StepOutcome> {
   const runnable = env.catalog.runnable(step.task, step.majorVersion);
   const lookup = (name: string) => env.scope.value(name);
@@ -135,7 +146,8 @@ export async function runTaskStep(
   }
   const definition = runnable.kind === 'extension' ? runnable.definition : runnable.task.definition;
   const inputs = taskInputs(step, definition, lookup, env);
-  if (runnable.kind === 'extension') return runExtensionTask(runnable, inputs, stepEnv, env, timeoutMs);
+  if (runnable.kind === 'extension')
+    return runExtensionTask(runnable, phase, inputs, stepEnv, env, timeoutMs);
 
   const processor = newProcessor(env, Object.values(stepEnv));
   const controller = new AbortController();
@@ -238,6 +250,7 @@ function taskInputs(
 /** Runs one of this extension's tasks from its packaged bundle, with the agent's environment. */
 async function runExtensionTask(
   task: ExtensionTask,
+  phase: TaskPhase,
   inputs: Readonly<Record<string, string>>,
   stepEnv: Readonly<Record<string, string>>,
   env: StepEnvironment,
@@ -307,12 +320,14 @@ async function runExtensionTask(
     secretVariableNames: Object.keys(secretVariables),
     onLogLine: env.onLogLine,
   });
-  const node = nodeFor(task, env.machine);
+  const handlers =
+    phase === 'main' ? task.handlers : phase === 'preJob' ? task.preJobHandlers : task.postJobHandlers;
+  const node = nodeFor(handlers, env.machine);
   if (!node) {
     return done(
       processor,
       'Failed',
-      `${task.definition.name} needs one of the handlers ${Object.keys(task.handlers).join(', ')}, and this machine has no Node.js for them.`,
+      `${task.definition.name} needs one of the handlers ${Object.keys(handlers).join(', ')}, and this machine has no Node.js for them.`,
     );
   }
   mkdirSync(env.dirs.sources, { recursive: true });
@@ -337,13 +352,16 @@ async function runExtensionTask(
 }
 
 /** The highest Node handler the task declares that this machine has, as the agent picks it. */
-function nodeFor(task: ExtensionTask, machine: MachineSettings): { path: string; entry: string } | undefined {
-  const handlers: [string, string][] = [
+function nodeFor(
+  handlers: Readonly<Record<string, string>>,
+  machine: MachineSettings,
+): { path: string; entry: string } | undefined {
+  const known: [string, string][] = [
     ['Node24', '24.'],
     ['Node20_1', '20.'],
   ];
-  for (const [handler, major] of handlers) {
-    const entry = task.handlers[handler];
+  for (const [handler, major] of known) {
+    const entry = handlers[handler];
     const installation = machine.nodeInstallations.find((each) => each.version.startsWith(major));
     if (entry && installation) return { path: join(installation.binFolder, 'node'), entry };
   }

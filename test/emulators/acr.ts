@@ -110,6 +110,11 @@ export interface AcrFrontOptions {
   readonly verifyAadToken: AadTokenVerifier;
   /** Lifetime of ACR refresh and access tokens; tests shorten it to prove refresh. */
   readonly tokenLifetimeSeconds?: number;
+  /**
+   * Checks a service principal's client id and secret, as ACR does for `docker login`
+   * with a service principal; returns its object id. Without it only refresh tokens sign in.
+   */
+  readonly verifyServicePrincipal?: (clientId: string, secret: string) => string | undefined;
 }
 
 /** The running front. */
@@ -420,8 +425,12 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
         : (req.resume(), url.searchParams);
     let refresh = form.get('refresh_token') ?? undefined;
     const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!refresh && basic) refresh = Buffer.from(basic, 'base64').toString().split(':').slice(1).join(':');
-    const claims = refresh ? verifyOwnToken(refresh, 'refresh') : undefined;
+    const [user = '', ...password] = basic ? Buffer.from(basic, 'base64').toString().split(':') : [];
+    if (!refresh && basic) refresh = password.join(':');
+    let claims = refresh ? verifyOwnToken(refresh, 'refresh') : undefined;
+    // docker login with a service principal: its client id and secret, checked with Entra ID.
+    const principal = !claims && basic ? options.verifyServicePrincipal?.(user, password.join(':')) : undefined;
+    if (principal) claims = { sub: principal, aud: hostOf(state.registry.loginServer) };
     if (!claims || claims.aud !== hostOf(state.registry.loginServer)) {
       return sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid refresh token' }] });
     }

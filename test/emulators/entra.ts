@@ -88,6 +88,19 @@ export class EmulatedEntra {
     this.tenants.get(tenantId)!.apps.set(app.clientId, { ...app, objectId: app.objectId ?? randomUUID() });
   }
 
+  /**
+   * The object id of the app whose client id and (unexpired) secret these are, in any
+   * tenant: what a service that takes a service principal's secret directly (ACR's
+   * `docker login`) checks with Entra ID.
+   */
+  verifyClientSecret(clientId: string, secret: string): string | undefined {
+    for (const tenant of this.tenants.values()) {
+      const app = tenant.apps.get(clientId);
+      if (app && !checkSecret(app, secret)) return app.objectId;
+    }
+    return undefined;
+  }
+
   /** Trusts tokens from an OIDC issuer (as Entra would after reading its discovery document). */
   trustIssuer(issuer: string, publicKey: KeyObject): void {
     this.trustedIssuers.set(issuer, publicKey);

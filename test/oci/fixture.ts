@@ -53,6 +53,7 @@ export async function startPromoteWorld(
       return principal ? { principalId: principal.objectId } : undefined;
     },
     tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+    verifyServicePrincipal: (clientId, secret) => cloud.entra.verifyClientSecret(clientId, secret),
   });
   const backends: RegistryInstance[] = [];
   const addRegistry = async (name: string, registryOptions: { referrersApi?: boolean } = {}) => {
