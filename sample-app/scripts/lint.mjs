@@ -25,8 +25,8 @@ function listFiles(folder = appRoot) {
     });
 }
 
-/** The rules on one file's text; returns `line: problem` entries. */
-export function textProblems(file, text) {
+/** The rules on one file's text; returns `[line, problem]` pairs. */
+function textProblems(file, text) {
   const problems = [];
   const lines = text.split('\n');
   lines.forEach((line, index) => {

@@ -1,7 +1,8 @@
 // The service as it runs in a container: started as its own process from the sources,
 // exercised over HTTP, stopped with SIGTERM. It also needs the orders database's
 // connection string, a Key Vault secret that reaches the tests only through the
-// pipeline step's `env:`.
+// pipeline step's `env:`; the sample keeps its orders in memory, so the tests only check
+// that it arrived.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
