@@ -2,6 +2,8 @@
 # Installs the Debian packages the tests need that npm does not bring. CI runs it as
 # root on a fresh Debian machine (.ci/run); on a workstation, run it with sudo.
 # It touches apt only when something is missing, so a second run costs nothing.
+# With --check it installs nothing: it prints the missing packages on one line and exits 1,
+# or exits 0 quietly when all are present (scripts/prepare.mjs asks it so).
 set -euo pipefail
 
 # One package per line, with what needs it.
@@ -14,10 +16,18 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
 }
 
+# One dpkg-query for them all: each call reads the whole package database, and
+# scripts/prepare.mjs asks before every `npm test`.
+statuses=$'\n'"$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)"$'\n'
 missing=()
 for package in "${packages[@]}"; do
-  installed "$package" || missing+=("$package")
+  [[ $statuses == *$'\n'"$package install ok installed"$'\n'* ]] || missing+=("$package")
 done
+
+if [[ "${1:-}" == --check ]]; then
+  ((${#missing[@]} == 0)) || { echo "${missing[*]}"; exit 1; }
+  exit 0
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-system-deps: all present: ${packages[*]:-none needed}"
