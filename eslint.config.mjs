@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.bench/'] },
+  { ignores: ['node_modules/', 'dist/', '.bench/', 'sample-app/dist/', 'sample-app/coverage/', 'sample-app/test-results/'] },
   ...tseslint.configs.recommended,
   {
     rules: {
