@@ -715,6 +715,11 @@ export function expandPipelineFile(options: ExpandOptions): {
   readonly problems: Problems;
 } {
   const expander = new Expander(options);
-  const expanded = expander.expandPipeline();
-  return { expanded, problems: expander.problems };
+  try {
+    return { expanded: expander.expandPipeline(), problems: expander.problems };
+  } catch (error) {
+    // A crossed limit stops everything; what was found before it is still reported.
+    expander.problems.absorb(error);
+    return { problems: expander.problems };
+  }
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { SourceLocation } from '../model';
 import { readYaml, type YNode } from './yaml-tree';
-import { ProblemError } from './problems';
+import { FatalProblemError, ProblemError } from './problems';
 
 /**
  * The limits of https://learn.microsoft.com/azure/devops/pipelines/process/templates#imposed-limits:
@@ -71,7 +71,7 @@ export class FileLoader {
   countBytes(amount: number, where: SourceLocation, file: string): void {
     this.bytes += amount;
     if (this.bytes > templateLimits.bytes) {
-      throw new ProblemError({
+      throw new FatalProblemError({
         location: where,
         message:
           `Maximum memory exceeded: the YAML read and expanded so far passes ${templateLimits.bytes / 1024 / 1024} MB ` +
@@ -94,7 +94,7 @@ export class FileLoader {
   loadTemplate(reference: string, from: LoadedFile, where: SourceLocation, depth: number): LoadedFile {
     const { path, repository } = this.resolveReference(reference, from, where);
     if (depth > templateLimits.nesting) {
-      throw new ProblemError({
+      throw new FatalProblemError({
         location: where,
         message:
           `Maximum template nesting exceeded: including ${reference} would nest templates ${depth} levels deep; ` +
@@ -105,7 +105,7 @@ export class FileLoader {
     if (known === undefined) {
       this.templateCount++;
       if (this.templateCount > templateLimits.files) {
-        throw new ProblemError({
+        throw new FatalProblemError({
           location: where,
           message:
             `Maximum number of YAML files exceeded: ${displayPath(path, repository, this.folders)} would be file ` +

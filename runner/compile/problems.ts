@@ -15,6 +15,11 @@ export class ProblemError extends Error {
   }
 }
 
+/** A problem that stops the whole compilation (a crossed limit): nothing after it is worth reporting. */
+export class FatalProblemError extends ProblemError {
+  override name = 'FatalProblemError';
+}
+
 /** The problems found so far, in the order they were found, without repeats. */
 export class Problems {
   private readonly found: PipelineProblem[] = [];
@@ -39,6 +44,7 @@ export class Problems {
     try {
       return work();
     } catch (error) {
+      if (error instanceof FatalProblemError) throw error;
       this.absorb(error);
       return undefined;
     }
