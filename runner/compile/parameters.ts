@@ -29,6 +29,7 @@ export const parameterTypes = {
   stageList: 'StageList',
 } as const;
 
+/** A parameter type a declaration may name. */
 export type ParameterType = keyof typeof parameterTypes;
 
 /** One declared parameter. */

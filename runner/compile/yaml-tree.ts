@@ -13,6 +13,7 @@ export interface YScalar {
   readonly location: SourceLocation;
 }
 
+/** A sequence. */
 export interface YSequence {
   readonly kind: 'sequence';
   readonly items: readonly YNode[];
@@ -25,6 +26,7 @@ export interface YEntry {
   readonly value: YNode;
 }
 
+/** A mapping, its entries in the order written. */
 export interface YMapping {
   readonly kind: 'mapping';
   readonly entries: readonly YEntry[];
