@@ -63,6 +63,29 @@ export interface CompiledPipeline {
   /** `lockBehavior` at the pipeline level. */
   readonly lockBehavior?: 'sequential' | 'runLatest';
   readonly stages: readonly Stage[];
+  /** `trigger:` (CI), recorded only; undefined when the YAML has none (the service's default applies). */
+  readonly trigger?: BranchTrigger;
+  /** `pr:`, recorded only; undefined when the YAML has none. */
+  readonly pr?: BranchTrigger;
+  /** `schedules:`, recorded only. */
+  readonly schedules?: readonly ScheduleTrigger[];
+}
+
+/** A CI or PR trigger as written: `none` disables it; branch and path filters as given. */
+export interface BranchTrigger {
+  readonly enabled: boolean;
+  readonly branches: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly paths: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly location: SourceLocation;
+}
+
+/** One of `schedules:`. */
+export interface ScheduleTrigger {
+  readonly cron: string;
+  readonly displayName?: string;
+  readonly branches: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly always: boolean;
+  readonly location: SourceLocation;
 }
 
 /** A stage; a pipeline written with only `jobs:` or `steps:` gets one, named `__default`. */
@@ -243,6 +266,8 @@ export interface TaskDefinition {
   readonly inputs: readonly TaskInputDefinition[];
   /** Output variables the task declares (task.json `outputVariables`). */
   readonly outputVariables: readonly string[];
+  /** task.json's `instanceNameFormat` (`Deploy $(manifests)`): a step's displayName when it gives none. */
+  readonly instanceNameFormat?: string;
   /** `agent` tasks run in agent and deployment jobs; `server` tasks only in agentless jobs. */
   readonly runsOn: readonly ('agent' | 'server')[];
 }

@@ -3,22 +3,26 @@
 // declarations against their use, and the staged structure after expanding the examples'
 // parameter sets the way Azure Pipelines expands compile-time expressions.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { TemplateError, type TemplateValue } from './templates/expression';
+import { compilePipeline } from '../runner/compile';
+import { PipelineError, type DeploymentJob, type ServerJob, type TaskStep } from '../runner/model';
+import { testCatalog } from './templates/task-catalog';
 import {
   expandPipeline,
-  expandPipelineDocument,
   loadYaml,
   withoutKeys,
+  type TemplateValue,
   type YamlMapping,
-} from './templates/expand';
+} from './templates/yaml-data';
 import { checkParameterUsage } from './templates/parameter-usage';
 import { PipelineSchema, extendedSchema, type PipelineDefinition } from './templates/schema';
 import { checkTaskSteps, taskCatalog, taskSteps } from './templates/task-steps';
 
 const root = join(__dirname, '..');
-const repositories = { releaseFlow: root };
+const repositories = { self: root, releaseFlow: root };
 const example = (name: string) => join(root, 'templates', 'examples', `azure-pipelines-${name}.yml`);
 const exampleFiles = ['pr', 'ci', 'cd'].map(example);
 
@@ -55,12 +59,14 @@ function expandCd(overrides: YamlMapping): YamlMapping {
     ...rest,
     stages: [{ template: 'templates/cd.yml@releaseFlow', parameters: { ...given, ...overrides } }],
   };
-  return expandPipelineDocument(pipeline, example('cd'), repositories);
+  return expandPipeline(example('cd'), repositories, pipeline);
 }
 
 function expandWith(template: string, parameters: YamlMapping): YamlMapping {
-  const pipeline = { stages: [{ template: `${template}@releaseFlow`, parameters }] };
-  return expandPipelineDocument(pipeline, example('pr'), repositories);
+  // The PR example's resources declare the releaseFlow repository the template comes from.
+  const { resources } = asMapping(loadYaml(example('pr')));
+  const pipeline = { resources, stages: [{ template: `${template}@releaseFlow`, parameters }] };
+  return expandPipeline(example('pr'), repositories, pipeline);
 }
 
 describe('pipeline templates', function () {
@@ -427,37 +433,129 @@ describe('pipeline templates', function () {
     });
   });
 
+  describe('compiled by the runner', () => {
+    const compile = (file: string, folders = { self: root, releaseFlow: root }) =>
+      compilePipeline({ file, repositories: folders, catalog: testCatalog() });
+
+    it('compiles the PR and CI examples with every task, input and output reference checked', () => {
+      const pr = compile(example('pr'));
+      assert.deepEqual(
+        pr.stages.map((s) => s.name),
+        ['Quality'],
+      );
+      const quality = pr.stages[0].jobs[0];
+      assert.equal(quality.kind, 'job');
+      const steps = (quality as { steps: readonly TaskStep[] }).steps;
+      assert.deepEqual(steps[0], { ...steps[0], kind: 'checkout', repository: 'self', fetchDepth: 1 });
+      const lint = steps.find((step) => step.kind === 'task' && step.inputs.script === 'npm run lint')!;
+      assert.deepEqual([lint.task, lint.majorVersion, lint.shorthand], ['CmdLine', 2, 'script']);
+      const ci = compile(example('ci'));
+      assert.deepEqual(
+        ci.stages.map((s) => [s.name, s.dependsOn]),
+        [
+          ['Quality', []],
+          ['Integration', ['Quality']],
+          ['Image', ['Integration']],
+        ],
+      );
+    });
+
+    it('refuses the CD example only for its two deployment jobs named deploy, a keyword the service does not support', () => {
+      assert.throws(
+        () => compile(example('cd')),
+        (error: unknown) =>
+          error instanceof PipelineError &&
+          error.problems.length === 2 &&
+          error.problems.every(
+            (problem) =>
+              problem.location?.file === '/templates/cd.yml@releaseFlow' &&
+              /Deployment job name 'deploy': the word deploy is a keyword/.test(problem.message),
+          ),
+      );
+    });
+
+    it('compiles the CD example once its deployment jobs are renamed', () => {
+      const copy = mkdtempSync(join(tmpdir(), 'release-flow-'));
+      try {
+        cpSync(join(root, 'templates'), join(copy, 'templates'), { recursive: true });
+        const cd = join(copy, 'templates', 'cd.yml');
+        writeFileSync(
+          cd,
+          readFileSync(cd, 'utf8').replace(/- deployment: deploy$/gm, '- deployment: deploy_app'),
+        );
+        const pipeline = compile(join(copy, 'templates', 'examples', 'azure-pipelines-cd.yml'), {
+          self: copy,
+          releaseFlow: copy,
+        });
+        assert.deepEqual(
+          pipeline.pipelines.map((resource) => [resource.alias, resource.source, resource.trigger]),
+          [['ci', 'orders-api-ci', { include: ['main'], exclude: [] }]],
+        );
+        const validation = pipeline.stages.find((s) => s.name === 'Validation')!.jobs[0] as ServerJob;
+        assert.deepEqual(
+          [validation.kind, validation.timeoutInMinutes, validation.steps[0].task],
+          ['server', 1440, 'ManualValidation'],
+        );
+        const production = pipeline.stages.find((s) => s.name === 'Production')!.jobs[0] as DeploymentJob;
+        assert.deepEqual(production.environment, {
+          ...production.environment,
+          name: 'production',
+          resourceName: 'orders',
+        });
+        const download = production.hooks.deploy[0] as TaskStep;
+        assert.deepEqual(download.inputs, {
+          buildType: 'specific',
+          definition: 'orders-api-ci',
+          buildVersionToDownload: 'specific',
+          pipelineId: '$(resources.pipeline.ci.runID)',
+          artifactName: 'manifests',
+          itemPattern: '**',
+          targetPath: '$(Pipeline.Workspace)/ci/manifests',
+        });
+        // The step's inputs name the template line where they were written.
+        const aks = production.hooks.deploy.find(
+          (step) => step.kind === 'task' && step.task === 'AksDeploy',
+        ) as TaskStep;
+        assert.equal(aks.inputLocations.images.file, '/templates/steps/deploy.yml@releaseFlow');
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('parameter mistakes', () => {
+    // The mistake is reported where it was written: the pipeline that passes the values.
+    const at = (file: string, message: string) =>
+      new RegExp(
+        `^/templates/examples/azure-pipelines-${file}\\.yml \\(Line: \\d+, Col: \\d+\\): ${message}$`,
+        'm',
+      );
     const mistakes: [string, YamlMapping, RegExp][] = [
       [
         'a value outside values:',
         { onTimeout: 'wait' },
-        /templates\/cd\.yml: parameter 'onTimeout' is 'wait', which is not one of its values: reject, resume/,
+        at('cd', "The 'onTimeout' parameter value 'wait' is not a valid value\\."),
       ],
       [
         'a missing required parameter',
         { imageRepository: undefined as unknown as TemplateValue },
-        /templates\/cd\.yml: parameter 'imageRepository' \(string\) is required: give it a value under parameters:/,
+        at('pr', "A value for the 'imageRepository' parameter must be provided\\."),
       ],
       [
         'a boolean that is not one',
         { manualValidation: 'sometimes' },
-        /parameter 'manualValidation' must be a boolean \(true or false\), but got 'sometimes'/,
+        at('cd', "The 'manualValidation' parameter is not a valid Boolean\\."),
       ],
       [
         'a number that is not one',
         { rolloutTimeout: '10m' },
-        /parameter 'rolloutTimeout' must be a number, but got '10m'/,
+        at('cd', "The 'rolloutTimeout' parameter is not a valid Number\\."),
       ],
-      [
-        'a misspelt name',
-        { aprovers: 'x' },
-        /templates\/cd\.yml: unexpected parameter 'aprovers'; declared: ciResource, /,
-      ],
+      ['a misspelt name', { aprovers: 'x' }, at('cd', "Unexpected parameter 'aprovers'")],
       [
         'a mapping for a string',
         { stagingBaseUrl: { url: 'x' } },
-        /parameter 'stagingBaseUrl' must be a string, but got a mapping/,
+        at('cd', "The 'stagingBaseUrl' parameter is not a valid String\\."),
       ],
     ];
     for (const [mistake, overrides, expected] of mistakes) {
@@ -471,14 +569,14 @@ describe('pipeline templates', function () {
             : expandCd(cleaned);
         assert.throws(
           run,
-          (error: unknown) => error instanceof TemplateError && expected.test(error.message),
+          (error: unknown) => error instanceof PipelineError && expected.test(error.message),
         );
       });
     }
     it('says which stepList item is not a step', () => {
       assert.throws(
         () => expandWith('templates/pr.yml', { testSteps: ['npm test'] }),
-        /templates\/pr\.yml: parameter 'testSteps' must be a list of steps, but got a sequence/,
+        /\/templates\/examples\/azure-pipelines-pr\.yml \(Line: \d+, Col: \d+\): The 'testSteps' parameter is not a valid StepList\.$/m,
       );
     });
   });

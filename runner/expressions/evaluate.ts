@@ -160,6 +160,19 @@ function evaluateNode(node: ExpressionNode, context: EvaluationContext): Express
 }
 
 /**
+ * Checks an expression's names, functions and argument counts against a context without
+ * evaluating it (what the service does when it parses a condition at compile time).
+ */
+export function checkExpression(
+  expression: string | ParsedExpression,
+  context: EvaluationContext,
+): ParsedExpression {
+  const parsed = typeof expression === 'string' ? parseExpression(expression) : expression;
+  check(parsed.root, parsed, context);
+  return parsed;
+}
+
+/**
  * Evaluates an expression, given as text (without `${{ }}` or `$[ ]`) or already parsed.
  * Every failure is an ExpressionError that quotes the expression.
  */

@@ -1,7 +1,7 @@
 // The expression language of Azure Pipelines, shared by compile time (`${{ }}`) and the
 // run (`$[ ]` variables and `condition:`).
 export { ExpressionError } from './errors';
-export { evaluate, type EvaluationContext, type ExtraFunction } from './evaluate';
+export { checkExpression, evaluate, type EvaluationContext, type ExtraFunction } from './evaluate';
 export { builtinFunctions, runtimeOnlyFunctions } from './functions';
 export { parseExpression, type ExpressionNode, type ParsedExpression } from './parser';
 export {
@@ -16,6 +16,7 @@ export {
 export {
   Version,
   compareValues,
+  formatNumber,
   isObject,
   isTruthy,
   kindOf,

@@ -1,7 +1,24 @@
 // Cross-checks a template's declared parameters against its `${{ }}` expressions: every
 // `parameters.x` must be declared, and every declared parameter must be read somewhere.
-import { expressionsIn, type TemplateValue } from './expression';
-import { declaredParameters } from './expand';
+import { templateExpressionsIn as expressionsIn } from '../../runner/expressions';
+import type { TemplateValue } from './yaml-data';
+
+// The names a template's `parameters:` declares (list form, or the older mapping form).
+function declaredParameters(document: TemplateValue): string[] {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) return [];
+  const declarations = document.parameters;
+  if (Array.isArray(declarations)) {
+    return declarations.flatMap((declaration) =>
+      declaration !== null &&
+      typeof declaration === 'object' &&
+      !Array.isArray(declaration) &&
+      typeof declaration.name === 'string'
+        ? [declaration.name]
+        : [],
+    );
+  }
+  return declarations !== null && typeof declarations === 'object' ? Object.keys(declarations) : [];
+}
 
 function allExpressions(node: TemplateValue): string[] {
   if (typeof node === 'string') return expressionsIn(node);
@@ -20,7 +37,7 @@ export function parameterReferences(expression: string): string[] {
 
 /** Undeclared references and unused declarations in one template, one line each. */
 export function checkParameterUsage(document: TemplateValue, file: string): string[] {
-  const declared = declaredParameters(document, file).map((declaration) => declaration.name);
+  const declared = declaredParameters(document);
   const body =
     document !== null && typeof document === 'object' && !Array.isArray(document) ? { ...document } : {};
   delete (body as Record<string, TemplateValue>).parameters;

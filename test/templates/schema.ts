@@ -5,7 +5,8 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { wholeExpressionOf, type TemplateValue } from './expression';
+import { wholeTemplateExpression } from '../../runner/expressions';
+import type { TemplateValue } from './yaml-data';
 
 const projectRoot = join(__dirname, '..', '..');
 
@@ -254,7 +255,7 @@ export function flattenBlocks(node: TemplateValue): TemplateValue {
   if (Array.isArray(node)) {
     const result: TemplateValue[] = [];
     for (const item of node) {
-      if (typeof item === 'string' && wholeExpressionOf(item) !== undefined) continue;
+      if (typeof item === 'string' && wholeTemplateExpression(item) !== undefined) continue;
       const keys = item !== null && typeof item === 'object' && !Array.isArray(item) ? Object.keys(item) : [];
       if (keys.length === 1 && blockKey.test(keys[0])) {
         const body = flattenBlocks((item as Record<string, TemplateValue>)[keys[0]]);

@@ -2,7 +2,8 @@
 // version, its inputs are real input names, every required input is given (required
 // inputs hidden by their visibleRule excepted), and closed pickLists get a listed value.
 // This extension's tasks are read from their task.json; Microsoft's from the schema.
-import { wholeExpressionOf, type TemplateValue } from './expression';
+import { wholeTemplateExpression } from '../../runner/expressions';
+import type { TemplateValue } from './yaml-data';
 import { extensionTasks, isClosedPickList, type TaskInput, type TaskManifest } from './schema';
 
 /** A task step found in a document, with where it is. */
@@ -77,7 +78,7 @@ function isDeferred(value: string): boolean {
   return (
     value.includes('$(') ||
     value.includes('$[') ||
-    wholeExpressionOf(value) !== undefined ||
+    wholeTemplateExpression(value) !== undefined ||
     value.includes('${{')
   );
 }
