@@ -125,7 +125,17 @@ export interface BuiltinContext {
   readonly machine: MachineSettings;
   /** Real time per pipeline time: 0.001 makes a 60-minute timeout last 3.6 s. */
   readonly timeScale: number;
-  /** Aborted when the step is cancelled or times out. */
+  /**
+   * The step's timeout in pipeline minutes, not yet scaled: its `timeoutInMinutes`, else its
+   * job's; undefined when neither sets one. ManualValidation@1 waits this long, then lets
+   * `onTimeout` decide. Optional, so a run that does not set it still compiles.
+   */
+  readonly timeoutInMinutes?: number;
+  /**
+   * Aborted when the step is cancelled or times out. On a timeout the reason should be a
+   * DOMException named `TimeoutError` (what `AbortSignal.timeout` gives), so that a built-in
+   * with its own timeout behaviour (ManualValidation@1's `onTimeout`) can tell the two apart.
+   */
   readonly signal: AbortSignal;
 }
 
