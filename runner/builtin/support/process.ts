@@ -29,6 +29,8 @@ export interface ProcessRequest {
   readonly onLine: (line: string) => void;
   /** Every line of stderr, besides onLine (for failOnStderr). */
   readonly onStderrLine?: (line: string) => void;
+  /** stdout's exact bytes, for a tool whose output is data; stdout then skips onLine. */
+  readonly onStdoutData?: (chunk: Buffer) => void;
   /** Text for stdin; stdin is closed at once when absent. */
   readonly input?: string;
 }
@@ -83,7 +85,12 @@ export function runProcess(request: ProcessRequest): Promise<ProcessOutcome> {
       });
       streamsClosed.push(new Promise((done) => lines.once('close', done)));
     };
-    follow(child.stdout);
+    if (request.onStdoutData) {
+      const data = request.onStdoutData;
+      child.stdout?.on('data', (chunk: Buffer) => data(chunk));
+    } else {
+      follow(child.stdout);
+    }
     follow(child.stderr, request.onStderrLine);
     if (request.input !== undefined) child.stdin?.end(request.input);
 
