@@ -90,11 +90,12 @@ function walkFiles(path: string): string[] {
   if (stats.isFile()) return [path];
   if (!stats.isDirectory()) return [];
   const files: string[] = [];
-  const seen = new Set<string>();
-  const visit = (folder: string) => {
-    const key = `${statSync(folder).dev}:${statSync(folder).ino}`;
-    if (seen.has(key)) return; // a link cycle
-    seen.add(key);
+  // Like task-lib's find: a link is followed unless it points back into its own ancestry.
+  const visit = (folder: string, ancestors: ReadonlySet<string>) => {
+    const folderStats = statSync(folder);
+    const key = `${folderStats.dev}:${folderStats.ino}`;
+    if (ancestors.has(key)) return;
+    const within = new Set(ancestors).add(key);
     for (const name of readdirSync(folder).sort()) {
       const child = join(folder, name);
       let childStats;
@@ -103,10 +104,10 @@ function walkFiles(path: string): string[] {
       } catch {
         continue;
       }
-      if (childStats.isDirectory()) visit(child);
+      if (childStats.isDirectory()) visit(child, within);
       else if (childStats.isFile()) files.push(child);
     }
   };
-  visit(path);
+  visit(path, new Set());
   return files;
 }
