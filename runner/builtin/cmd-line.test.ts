@@ -90,6 +90,18 @@ describe('CmdLine@2', () => {
     );
   });
 
+  it('looks a relative script file name up in System.DefaultWorkingDirectory', async () => {
+    step = createTestContext({ definition, inputs: { script: 'hello.sh' } });
+    writeFileSync(join(step.workingDirectory, 'hello.sh'), '#!/bin/bash\necho relative-file\n');
+    chmodSync(join(step.workingDirectory, 'hello.sh'), 0o755);
+    assert.equal(
+      (await runCmdLine(step.context)).status,
+      'Failed',
+      'exec hello.sh is not on PATH, as in the real task',
+    );
+    assert.ok(step.lines.includes('exec hello.sh'));
+  });
+
   it('kills the whole process group when the step is cancelled', async () => {
     // The child is checked for after the group is killed; SIGTERM may take a moment to land.
     step = createTestContext({

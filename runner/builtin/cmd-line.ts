@@ -3,6 +3,7 @@
  * under Agent.TempDirectory and run with `bash --noprofile --norc <file>`.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { BuiltinContext, BuiltinResult } from './types';
 import { taskData, taskMessage } from './definitions';
 import { settle, StepFailure } from './support/failure';
@@ -18,8 +19,9 @@ export function runCmdLine(context: BuiltinContext): Promise<BuiltinResult> {
     const failOnStderr = booleanInput(context, 'failOnStderr');
     let script = context.inputs.script ?? '';
     const workingDirectory = scriptWorkingDirectory(context);
-    // The real task's quirk: a script that names an existing file runs that file.
-    if (existsSync(script)) script = `exec ${script}`;
+    // The real task's quirk: a script that names an existing file runs that file. The task
+    // process starts in System.DefaultWorkingDirectory, so a relative name is looked up there.
+    if (script && existsSync(resolve(context.workingDirectory, script))) script = `exec ${script}`;
 
     context.output(taskMessage(task, 'GeneratingScript'));
     const bash = requireBash(context);
