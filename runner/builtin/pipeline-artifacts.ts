@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactSource, BuiltinContext, BuiltinResult } from './types';
+import { setVariableCommand } from './support/commands';
 import { settle, StepFailure } from './support/failure';
 import { choiceInput, pathInput, requiredInput, textInput } from './support/inputs';
 
@@ -53,8 +54,11 @@ export function runDownloadPipelineArtifact(context: BuiltinContext): Promise<Bu
     if (name) checkArtifactName(name);
     const patterns = (textInput(context, 'patterns') || '**').split('\n').filter((line) => line.length > 0);
     const targetPath = pathInput(context, 'path');
-    if (source.kind === 'pipeline' && source.runId)
+    if (source.kind === 'pipeline' && source.runId) {
       context.output(`Download from the specified build: #${source.runId}`);
+      // The plugin's output variable BuildNumber holds the run's id (OutputBuildInfo).
+      context.output(setVariableCommand('BuildNumber', source.runId));
+    }
 
     const available = await context.artifacts.list(source);
     const names = name ? [name] : available;
