@@ -86,7 +86,7 @@ export function runDocker(context: BuiltinContext): Promise<BuiltinResult> {
             context.output(issueCommand('warning', taskMessage(task, 'IgnoringArgumentsInput')));
           const built = await build(step, { ignoreArguments: true });
           outputPaths = `${built.outputPath}\n${await push(step, { ignoreArguments: true })}`;
-          await removeImage(step, built.imageId);
+          await removeImage(step, built.session, built.imageId);
           break;
         }
       }
@@ -202,7 +202,7 @@ function registryArgs(step: DockerStep, session: BuildahSession): string[] {
 async function build(
   step: DockerStep,
   options: { readonly ignoreArguments: boolean },
-): Promise<{ outputPath: string; imageId: string }> {
+): Promise<{ outputPath: string; imageId: string; session: BuildahSession }> {
   const { context } = step;
   const dockerfile = findDockerfile(context);
   const text = readFileSync(dockerfile, 'utf8');
@@ -256,7 +256,7 @@ async function build(
   const builtLine = `Successfully built ${imageId.slice(0, 12)}`;
   step.show(builtLine);
   shareBuiltImageId(context, imageId.slice(0, 12));
-  return { outputPath: writeTaskOutput(context, 'build', [...run.lines, builtLine]), imageId };
+  return { outputPath: writeTaskOutput(context, 'build', [...run.lines, builtLine]), imageId, session };
 }
 
 /** The build context: the input, or the Dockerfile's folder when left at its default (`**`). */
@@ -365,8 +365,7 @@ async function manifestSize(
 }
 
 /** Removes the image a buildAndPush built, so the job's storage keeps only what later steps need. */
-async function removeImage(step: DockerStep, imageId: string): Promise<void> {
-  const session = openSession(step.context);
+async function removeImage(step: DockerStep, session: BuildahSession, imageId: string): Promise<void> {
   const run = await runInNamespace(
     step.context,
     session,
