@@ -250,7 +250,7 @@ const asRoot = process.getuid?.() === 0;
     const unknown = dockerStep({ command: 'prune' }, { sameJobAs: step });
     assert.equal(
       (await runDocker(unknown.context)).message,
-      'Command not recognized: prune Use one of buildAndPush, build, push, login, logout.',
+      'Command not recognized: prune. Use one of buildAndPush, build, push, login, logout.',
     );
     const missing = dockerStep(
       { command: 'push', containerRegistry: 'nope', repository: 'a/b' },

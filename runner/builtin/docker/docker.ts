@@ -107,7 +107,7 @@ function parseCommand(value: string): DockerCommand {
     );
   }
   throw new StepFailure(
-    `${taskMessage(task, 'CommandNotRecognized', value)} Use one of ${commands.join(', ')}.`,
+    `${taskMessage(task, 'CommandNotRecognized', value)}. Use one of ${commands.join(', ')}.`,
   );
 }
 
