@@ -8,8 +8,9 @@ set -euo pipefail
 
 # One package per line, with what needs it.
 packages=(
+  buildah         # the engine of the pipeline runner's Docker@2 (runner/builtin/docker), as no Docker engine exists here
   docker-registry # a real OCI registry behind the emulated ACR front (test/emulators/registry.ts)
-  skopeo          # checks what a promotion stored, independently of the task (test/oci/fixture.ts)
+  skopeo          # checks what a promotion stored, independently of the task (test/oci/fixture.ts); Docker@2 reads pushed manifests
 )
 
 installed() {

@@ -126,11 +126,16 @@ export interface BuiltinContext {
   /** Real time per pipeline time: 0.001 makes a 60-minute timeout last 3.6 s. */
   readonly timeScale: number;
   /**
-   * How long the step may run, in real time (already scaled for server tasks): its
-   * `timeoutInMinutes`, or what is left of its job's. The run aborts `signal` then.
+   * The step's timeout in pipeline minutes, not yet scaled: its `timeoutInMinutes`, else its
+   * job's; undefined when neither sets one. ManualValidation@1 waits this long, then lets
+   * `onTimeout` decide. Optional, so a run that does not set it still compiles.
    */
-  readonly timeoutMs?: number;
-  /** Aborted when the step is cancelled or times out. */
+  readonly timeoutInMinutes?: number;
+  /**
+   * Aborted when the step is cancelled or times out. On a timeout the reason should be a
+   * DOMException named `TimeoutError` (what `AbortSignal.timeout` gives), so that a built-in
+   * with its own timeout behaviour (ManualValidation@1's `onTimeout`) can tell the two apart.
+   */
   readonly signal: AbortSignal;
 }
 

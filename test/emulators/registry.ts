@@ -27,12 +27,18 @@ export interface RegistryInstance {
 /** Where Debian installs the registry binary; the tests need `apt-get install docker-registry`. */
 export const registryBinary = '/usr/bin/docker-registry';
 
-/** Starts a registry on a free loopback port and waits until `/v2/` answers. */
-export async function startRegistry(ca: TestCertificateAuthority): Promise<RegistryInstance> {
+/**
+ * Starts a registry on a free loopback port and waits until `/v2/` answers. `hostNames`
+ * adds names to its certificate, for clients that reach it through a name of their own.
+ */
+export async function startRegistry(
+  ca: TestCertificateAuthority,
+  options: { readonly hostNames?: readonly string[] } = {},
+): Promise<RegistryInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'registry-'));
   const storageDir = join(dir, 'storage');
   const certDir = join(dir, 'certs');
-  const leaf = await ca.issue(['127.0.0.1', 'localhost']);
+  const leaf = await ca.issue(['127.0.0.1', 'localhost', ...(options.hostNames ?? [])]);
   writeFileSync(join(dir, 'tls.crt'), leaf.certPem, { mode: 0o600 });
   writeFileSync(join(dir, 'tls.key'), leaf.keyPem, { mode: 0o600 });
   mkdirSync(certDir, { mode: 0o700 });
