@@ -249,7 +249,11 @@ describe('pipeline templates', function () {
         ['Quality'],
       );
       const tasks = taskSteps(pipeline).map((step) => step.task);
-      assert.ok(tasks.includes('PublishTestResults@2') && tasks.includes('PublishCodeCoverageResults@1'));
+      // PublishCodeCoverageResults@1 is deprecated; @2 reads Cobertura and more.
+      assert.ok(tasks.includes('PublishTestResults@2') && tasks.includes('PublishCodeCoverageResults@2'));
+      // Node 20 is past its end of life: the default is the current LTS, through UseNode@1 (NodeTool@0 is deprecated).
+      const node = taskSteps(pipeline).find((step) => step.task === 'UseNode@1');
+      assert.equal(node?.inputs.version, '24.x');
       for (const forbidden of ['KeyVaultSecrets@1', 'Docker@2', 'AcrPromoteImage@1', 'AksDeploy@1']) {
         assert.ok(!tasks.includes(forbidden), `${forbidden} in the PR pipeline`);
       }
@@ -328,7 +332,9 @@ describe('pipeline templates', function () {
       ]);
       const validate = jobsOf(stage(withValidation(), 'Validation'))[0];
       assert.equal(validate.pool, 'server');
-      assert.equal(validate.timeoutInMinutes, 1440);
+      // The task times out first, so its onTimeout decides; a job that timed out first is cancelled.
+      assert.equal(stepsOf(validate)[0].timeoutInMinutes, 1440);
+      assert.ok(Number(validate.timeoutInMinutes) > 1440);
       const inputs = asMapping(stepsOf(validate)[0].inputs);
       assert.equal(inputs.approvers, '[Orders]\\Release Approvers');
       assert.equal(inputs.onTimeout, 'reject');
@@ -354,8 +360,15 @@ describe('pipeline templates', function () {
         resourceName: 'orders',
         resourceType: 'Kubernetes',
       });
+      assert.equal(
+        deploy.deployment,
+        'deploy_staging',
+        '`deploy` is a keyword and cannot name a deployment job',
+      );
+      assert.equal(stage(withValidation(), 'Staging').lockBehavior, 'sequential');
       const aks = asMapping(stepsOf(deploy).find((step) => step.task === 'AksDeploy@1')!.inputs);
-      assert.equal(aks.images, 'contosononprod.azurecr.io/orders/api@$(imageDigest)');
+      // The manifests name the repository; each environment pins it to its own registry.
+      assert.equal(aks.images, 'orders/api => contosononprod.azurecr.io/orders/api@$(imageDigest)');
       assert.equal(aks.connectionType, 'kubernetesServiceConnection');
       assert.ok(!('kubernetesServiceConnection' in aks), 'the environment passes its connection down');
       const digestStep = stepsOf(deploy).findIndex((step) =>
@@ -385,6 +398,8 @@ describe('pipeline templates', function () {
       assert.equal(promote.sourceImage, 'orders/api@$(imageDigest)');
       assert.equal(promote.targetRegistry, 'contosoprod.azurecr.io');
       assert.equal(promote.copyReferrers, true);
+      // A digest-only source needs a tag in the target: the tag CI pushed, unless promotedTags says otherwise.
+      assert.equal(promote.targetTags, '$(resources.pipeline.ci.runID)');
     });
 
     it("deploys to production the reference from the Promote stage's output variable", () => {
@@ -393,8 +408,10 @@ describe('pipeline templates', function () {
         const deploy = jobsOf(production)[0];
         assert.ok(deploy.deployment, 'production is a deployment job');
         assert.equal(asMapping(deploy.environment).resourceType, 'Kubernetes');
+        assert.equal(deploy.deployment, 'deploy_production');
+        assert.equal(production.lockBehavior, 'sequential');
         const aks = asMapping(stepsOf(deploy).find((step) => step.task === 'AksDeploy@1')!.inputs);
-        const variable = /^\$\((\w+)\)$/.exec(String(aks.images))![1];
+        const variable = /^orders\/api => \$\((\w+)\)$/.exec(String(aks.images))![1];
         const source = String(asMapping(deploy.variables)[variable]);
         // A deployment job reads a regular job's output of an earlier stage as
         // stageDependencies.<stage>.<job>.outputs['<step>.<variable>'].
@@ -460,66 +477,73 @@ describe('pipeline templates', function () {
       );
     });
 
-    it('refuses the CD example only for its two deployment jobs named deploy, a keyword the service does not support', () => {
-      assert.throws(
-        () => compile(example('cd')),
-        (error: unknown) =>
-          error instanceof PipelineError &&
-          error.problems.length === 2 &&
-          error.problems.every(
-            (problem) =>
-              problem.location?.file === '/templates/cd.yml@releaseFlow' &&
-              /Deployment job name 'deploy': the word deploy is a keyword/.test(problem.message),
-          ),
-      );
-    });
-
-    it('compiles the CD example once its deployment jobs are renamed', () => {
+    it('refuses a deployment job named deploy, a keyword the service does not support', () => {
       const copy = mkdtempSync(join(tmpdir(), 'release-flow-'));
       try {
         cpSync(join(root, 'templates'), join(copy, 'templates'), { recursive: true });
         const cd = join(copy, 'templates', 'cd.yml');
         writeFileSync(
           cd,
-          readFileSync(cd, 'utf8').replace(/- deployment: deploy$/gm, '- deployment: deploy_app'),
+          readFileSync(cd, 'utf8').replace(/- deployment: deploy_\w+$/gm, '- deployment: deploy'),
         );
-        const pipeline = compile(join(copy, 'templates', 'examples', 'azure-pipelines-cd.yml'), {
-          self: copy,
-          releaseFlow: copy,
-        });
-        assert.deepEqual(
-          pipeline.pipelines.map((resource) => [resource.alias, resource.source, resource.trigger]),
-          [['ci', 'orders-api-ci', { include: ['main'], exclude: [] }]],
+        assert.throws(
+          () =>
+            compile(join(copy, 'templates', 'examples', 'azure-pipelines-cd.yml'), {
+              self: copy,
+              releaseFlow: copy,
+            }),
+          (error: unknown) =>
+            error instanceof PipelineError &&
+            error.problems.length === 2 &&
+            error.problems.every(
+              (problem) =>
+                problem.location?.file === '/templates/cd.yml@releaseFlow' &&
+                /Deployment job name 'deploy': the word deploy is a keyword/.test(problem.message),
+            ),
         );
-        const validation = pipeline.stages.find((s) => s.name === 'Validation')!.jobs[0] as ServerJob;
-        assert.deepEqual(
-          [validation.kind, validation.timeoutInMinutes, validation.steps[0].task],
-          ['server', 1440, 'ManualValidation'],
-        );
-        const production = pipeline.stages.find((s) => s.name === 'Production')!.jobs[0] as DeploymentJob;
-        assert.deepEqual(production.environment, {
-          ...production.environment,
-          name: 'production',
-          resourceName: 'orders',
-        });
-        const download = production.hooks.deploy[0] as TaskStep;
-        assert.deepEqual(download.inputs, {
-          buildType: 'specific',
-          definition: 'orders-api-ci',
-          buildVersionToDownload: 'specific',
-          pipelineId: '$(resources.pipeline.ci.runID)',
-          artifactName: 'manifests',
-          itemPattern: '**',
-          targetPath: '$(Pipeline.Workspace)/ci/manifests',
-        });
-        // The step's inputs name the template line where they were written.
-        const aks = production.hooks.deploy.find(
-          (step) => step.kind === 'task' && step.task === 'AksDeploy',
-        ) as TaskStep;
-        assert.equal(aks.inputLocations.images.file, '/templates/steps/deploy.yml@releaseFlow');
       } finally {
         rmSync(copy, { recursive: true, force: true });
       }
+    });
+
+    it('compiles the CD example', () => {
+      const pipeline = compile(example('cd'));
+      assert.deepEqual(
+        pipeline.pipelines.map((resource) => [resource.alias, resource.source, resource.trigger]),
+        [['ci', 'orders-api-ci', { include: ['main'], exclude: [] }]],
+      );
+      const validation = pipeline.stages.find((s) => s.name === 'Validation')!.jobs[0] as ServerJob;
+      assert.deepEqual(
+        [
+          validation.kind,
+          validation.timeoutInMinutes,
+          validation.steps[0].task,
+          validation.steps[0].timeoutInMinutes,
+        ],
+        ['server', 43200, 'ManualValidation', 1440],
+      );
+      const production = pipeline.stages.find((s) => s.name === 'Production')!.jobs[0] as DeploymentJob;
+      assert.deepEqual(production.environment, {
+        ...production.environment,
+        name: 'production',
+        resourceName: 'orders',
+      });
+      const download = production.hooks.deploy[0] as TaskStep;
+      assert.deepEqual(download.inputs, {
+        buildType: 'specific',
+        project: '$(System.TeamProjectId)',
+        definition: 'orders-api-ci',
+        buildVersionToDownload: 'specific',
+        pipelineId: '$(resources.pipeline.ci.runID)',
+        artifactName: 'manifests',
+        itemPattern: '**',
+        targetPath: '$(Pipeline.Workspace)/ci/manifests',
+      });
+      // The step's inputs name the template line where they were written.
+      const aks = production.hooks.deploy.find(
+        (step) => step.kind === 'task' && step.task === 'AksDeploy',
+      ) as TaskStep;
+      assert.equal(aks.inputLocations.images.file, '/templates/steps/deploy.yml@releaseFlow');
     });
   });
 

@@ -183,6 +183,7 @@ steps:
           definition: 'orders-ci',
           buildVersionToDownload: 'specific',
           pipelineId: '$(resources.pipeline.ci.runID)',
+          project: '$(System.TeamProjectId)',
           artifactName: 'image',
           itemPattern: '**',
           targetPath: '$(Pipeline.Workspace)/ci/image',

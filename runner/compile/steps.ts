@@ -259,6 +259,8 @@ export function downloadInputs(
   }
   return {
     buildType: 'specific',
+    // The service fills the project from the resource (the pipeline's own when it names none).
+    project: resource.project ?? '$(System.TeamProjectId)',
     definition: resource.source,
     buildVersionToDownload: 'specific',
     pipelineId: `$(resources.pipeline.${source}.runID)`,

@@ -79,6 +79,7 @@ export function readExtensionTasks(tasksFolder: string): ExtensionTask[] {
           majorVersion: json.version?.Major ?? 0,
           inputs: (json.inputs ?? []).map(inputDefinition),
           outputVariables: (json.outputVariables ?? []).map((variable) => variable.name),
+          ...(json.instanceNameFormat ? { instanceNameFormat: json.instanceNameFormat } : {}),
           runsOn: ['agent'],
         },
         folder,

@@ -193,7 +193,10 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     prependedPath,
     repositories: services.repositories,
     timeScale: services.timeScale,
-    serverTimeoutMinutes: Math.max(0, (deadline - Date.now()) / 60_000 / services.timeScale),
+    jobMinutesLeft: Math.max(
+      0,
+      (deadline - Date.now()) / 60_000 / (job.kind === 'server' ? services.timeScale : 1),
+    ),
     signal: jobCancel.signal,
     onLogLine: (line) => log.stepLine(line),
     secrets: () => [...secrets],

@@ -231,7 +231,7 @@ function strings(value: unknown, where: string): Record<string, string> {
   return Object.fromEntries(
     Object.entries(mapping(value, where)).map(([key, each]) => [
       key,
-      each === null ? '' : text(each, `${where}.${key}`),
+      each === null || each === '' ? '' : text(each, `${where}.${key}`),
     ]),
   );
 }

@@ -42,8 +42,8 @@ export interface StepEnvironment {
   /** Repository alias → local folder, for checkout. */
   readonly repositories: Readonly<Record<string, string>>;
   readonly timeScale: number;
-  /** Minutes a server task may wait when its step sets no timeout (the job's). */
-  readonly serverTimeoutMinutes: number;
+  /** Pipeline minutes left of the job's timeout: a step that sets no timeout has these. */
+  readonly jobMinutesLeft: number;
   readonly signal: AbortSignal;
   /** Each masked log line as it is written. */
   readonly onLogLine: (line: string) => void;
@@ -151,9 +151,16 @@ export async function runTaskStep(
 
   const processor = newProcessor(env, Object.values(stepEnv));
   const controller = new AbortController();
-  const abort = () => controller.abort();
+  const abort = () => controller.abort(env.signal.reason);
   env.signal.addEventListener('abort', abort, { once: true });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(abort, timeoutMs);
+  // A timeout aborts with a TimeoutError, so a built-in can tell it from a cancel.
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new DOMException('The step timed out.', 'TimeoutError')),
+          timeoutMs,
+        );
   let result: BuiltinResult;
   try {
     result = await runnable.task.run({
@@ -168,7 +175,7 @@ export async function runTaskStep(
       approvals: env.approvals,
       machine: env.machine,
       timeScale: env.timeScale,
-      timeoutMs: timeoutMs ?? env.serverTimeoutMinutes * 60_000 * env.timeScale,
+      timeoutInMinutes: step.timeoutInMinutes ?? env.jobMinutesLeft,
       signal: controller.signal,
     });
   } catch (error) {

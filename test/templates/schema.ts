@@ -5,6 +5,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtinTasks } from '../../runner/builtin';
 import { wholeTemplateExpression } from '../../runner/expressions';
 import type { TemplateValue } from './yaml-data';
 
@@ -85,14 +86,47 @@ function schemaEntryFor(task: TaskManifest): JsonSchema {
   };
 }
 
-/** A copy of the shared schema that also knows this extension's tasks. */
+/**
+ * Microsoft's tasks from the runner's built-in definitions (their real task.json), for the
+ * versions the shared schema (v1.261.1) does not list yet, such as
+ * PublishCodeCoverageResults@2 and UseNode@1.
+ */
+function builtinManifests(): TaskManifest[] {
+  return builtinTasks().map(({ definition }) => ({
+    name: definition.name,
+    version: { Major: definition.majorVersion, Minor: 0, Patch: 0 },
+    inputs: definition.inputs.map((input) => ({
+      name: input.name,
+      type: input.type,
+      ...(input.required ? { required: true } : {}),
+      ...(input.defaultValue !== undefined ? { defaultValue: input.defaultValue } : {}),
+      ...(input.visibleRule ? { visibleRule: input.visibleRule } : {}),
+      ...(input.options ? { options: { ...input.options } } : {}),
+      ...(input.editableOptions ? { properties: { EditableOptions: 'True' } } : {}),
+      ...(input.aliases ? { aliases: [...input.aliases] } : {}),
+    })),
+    outputVariables: definition.outputVariables.map((name) => ({ name })),
+  }));
+}
+
+/** A copy of the shared schema that also knows this extension's tasks and the built-ins it lacks. */
 export function extendedSchema(tasks: readonly TaskManifest[] = extensionTasks()): JsonSchema {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as { definitions: Record<string, JsonSchema> };
   const task = schema.definitions.task as {
     anyOf: JsonSchema[];
     properties: { task: { anyOf: JsonSchema[] } };
   };
-  for (const manifest of tasks) {
+  const listed = new Set(
+    task.anyOf.map((entry) =>
+      String((entry as { properties?: { task?: { pattern?: string } } }).properties?.task?.pattern ?? '')
+        .replace(/^\^|\$$/g, '')
+        .toLowerCase(),
+    ),
+  );
+  const missingBuiltins = builtinManifests().filter(
+    (manifest) => !listed.has(`${manifest.name}@${manifest.version.Major}`.toLowerCase()),
+  );
+  for (const manifest of [...tasks, ...missingBuiltins]) {
     task.anyOf.push(schemaEntryFor(manifest));
     task.properties.task.anyOf.push({
       description: manifest.description ?? manifest.name,
@@ -235,11 +269,28 @@ function valueAt(document: TemplateValue, pointer: string): TemplateValue {
   return node;
 }
 
-/** A document as the editor's schema sees it: every scalar as a string. */
+// The schema types a task step's timeouts and retries as integers, where it types nearly
+// everything else as text.
+const integerStepKeys = new Set(['timeoutInMinutes', 'retryCountOnTaskFailure']);
+
+/**
+ * A document as the editor's schema sees it: every scalar as a string, except a task
+ * step's integer fields. A whole `${{ }}` there stands for the number the service
+ * resolves it to before it checks the pipeline.
+ */
 export function asEditorSees(node: TemplateValue): TemplateValue {
   if (Array.isArray(node)) return node.map(asEditorSees);
   if (node !== null && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, asEditorSees(value)]));
+    const isTaskStep = typeof (node as Record<string, TemplateValue>).task === 'string';
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => {
+        if (isTaskStep && integerStepKeys.has(key)) {
+          if (typeof value === 'number') return [key, value];
+          if (typeof value === 'string' && wholeTemplateExpression(value) !== undefined) return [key, 1];
+        }
+        return [key, asEditorSees(value)];
+      }),
+    );
   }
   return node === null ? '' : String(node);
 }

@@ -1,0 +1,341 @@
+/**
+ * The emulated Azure the example pipelines run against, on loopback: Entra ID, Key Vaults
+ * with the secrets the examples name, the non-production and production registries behind
+ * the ACR front, Log Analytics, the staging and production AKS clusters (Kubernetes
+ * resources of the environments `staging` and `production`), and the sample app serving
+ * staging. It hands back the runner's resources (the connections under the examples'
+ * names) and the pipeline parameters that point the examples at it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../runner/extension-package';
+import { parseResources, type RunnerResources } from '../runner/run/resources';
+import type { EmulatedRegistry } from '../test/emulators/acr';
+import { createKeyVaultEmulator } from '../test/emulators/keyvault';
+import { EmulatedCluster } from '../test/emulators/kubernetes/cluster';
+import { kubeconfigYaml } from '../test/emulators/kubernetes/kubeconfig';
+import { acrImageExists } from '../test/emulators/kubernetes/registry-images';
+import { EmulatedLogAnalytics } from '../test/emulators/log-analytics';
+import { loopbackDnsPreload } from '../test/emulators/server';
+import { startPromoteWorld, type PromoteWorld } from '../test/oci/fixture';
+
+/** The sample app the example pipelines build, test and deploy. */
+export const sampleAppFolder = join(repoRoot, 'sample-app');
+/** The namespace the example deploys to, in both clusters. */
+export const appNamespace = 'orders';
+/** The Log Analytics workspace the CD example's gate queries. */
+export const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60';
+
+/** What can be broken on purpose. */
+export type WorldBreakage = 'acceptance';
+
+/** The running world. */
+export interface EmulatedWorld {
+  readonly resources: RunnerResources;
+  /** One line saying what runs, for the log. */
+  readonly description: string;
+  /** `--param` values that point each example at this world (registries, staging URL, Log Analytics). */
+  readonly parameters: {
+    readonly ci: Readonly<Record<string, string>>;
+    readonly cd: Readonly<Record<string, string>>;
+  };
+  readonly promote: PromoteWorld;
+  readonly registries: { readonly nonprod: EmulatedRegistry; readonly prod: EmulatedRegistry };
+  readonly clusters: { readonly staging: EmulatedCluster; readonly production: EmulatedCluster };
+  /** The staging app's base URL. */
+  readonly stagingUrl: string;
+  /** Every secret value the world serves: none may reach a log or a file outside exports. */
+  readonly secretValues: readonly string[];
+  /** The integration tests' database connection string, as Key Vault serves it. */
+  readonly integrationSecret: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the world. `runsRoot` is where the runner keeps runs: the CD example's pipeline
+ * resource (`orders-api-ci`) reads CI's runs from there.
+ */
+export async function startEmulatedWorld(options: {
+  readonly runsRoot?: string;
+  readonly breakage?: WorldBreakage;
+  /** The folder `checkout: self` copies (the sample app, or a changed copy of it). */
+  readonly selfRepository?: string;
+}): Promise<EmulatedWorld> {
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const stopper of stoppers.splice(0).reverse())
+      await Promise.resolve(stopper()).catch(() => undefined);
+  };
+  try {
+    return await start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  async function start(): Promise<EmulatedWorld> {
+    const folder = mkdtempSync(join(tmpdir(), 'emulated-world-'));
+    stoppers.push(() => rmSync(folder, { recursive: true, force: true }));
+    const promote = await startPromoteWorld();
+    stoppers.push(() => promote.stop());
+    const { cloud } = promote;
+
+    // Key Vaults, one per environment, with the secrets the examples name.
+    const keyVault = createKeyVaultEmulator({
+      tenantId: promote.tenantId,
+      authorityUrl: cloud.authorityHost.replace(/\/$/, ''),
+      authorize: (token, audience) => cloud.entra.verifyAccessToken(token, audience),
+    });
+    cloud.azure.register(/\.vault\.azure\.test$/, keyVault.handler);
+    const integrationSecret = `Server=orders-db.ci;User Id=orders;Password=${randomBytes(12).toString('base64url')}`;
+    const vaults: Record<string, Record<string, string>> = {
+      'orders-ci-kv': {
+        'orders-db-connection': integrationSecret,
+        'payments-api-key': `pk_${randomBytes(16).toString('hex')}`,
+      },
+      'orders-staging-kv': {
+        'applicationinsights-connection-string': `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
+      },
+      'orders-prod-kv': {
+        'applicationinsights-connection-string': `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
+      },
+    };
+    for (const [name, secrets] of Object.entries(vaults)) {
+      const vault = keyVault.addVault(name);
+      for (const [secret, value] of Object.entries(secrets)) vault.setSecret(secret, value);
+    }
+
+    // Log Analytics, answering the gate's health query.
+    const logs = new EmulatedLogAnalytics((token, audience) =>
+      cloud.entra.verifyAccessToken(token, audience),
+    );
+    cloud.azure.register('loganalytics.azure.test', logs.handler);
+    const unhealthy = options.breakage === 'acceptance';
+    logs.setResult(workspaceId, {
+      columns: [
+        { name: 'requests', type: 'long' },
+        { name: 'failedRatePercent', type: 'real' },
+        { name: 'p95DurationMs', type: 'real' },
+      ],
+      rows: [[1840, unhealthy ? 12.5 : 0.2, unhealthy ? 2350 : 180]],
+    });
+
+    // The AKS clusters; their kubelets "pull" by asking the registries for the manifest.
+    const imageExists = acrImageExists(promote.front, cloud.azure.ca.caPem);
+    const clusters = Object.fromEntries(
+      (['staging', 'production'] as const).map((environment) => {
+        const token = randomBytes(24).toString('base64url');
+        const cluster = new EmulatedCluster({
+          name: `aks-orders-${environment}`,
+          tokens: [token],
+          timeScale: 0.01,
+          imageExists,
+        });
+        cloud.azure.register(cluster.host, cluster.handler);
+        stoppers.push(() => cluster.stop());
+        return [environment, { cluster, token }];
+      }),
+    ) as Record<'staging' | 'production', { cluster: EmulatedCluster; token: string }>;
+
+    // The docker-login identity CI pushes with: AcrPush on the non-production registry.
+    const pusher = {
+      clientId: 'orders-ci-push',
+      secret: `push-${randomBytes(12).toString('hex')}`,
+      objectId: randomUUID(),
+    };
+    cloud.entra.addApp(promote.tenantId, {
+      clientId: pusher.clientId,
+      objectId: pusher.objectId,
+      secrets: [pusher.secret],
+    });
+    promote.front.grant('nonprod', pusher.objectId, 'AcrPush');
+    // The pipelines' service principal promotes into production and reads non-production.
+    promote.front.grant('prod', promote.app.objectId, 'AcrPush');
+    promote.front.grant('nonprod', promote.app.objectId, 'AcrPull');
+
+    const stagingApp = await startSampleApp(options.breakage === 'acceptance');
+    stoppers.push(() => stagingApp.stop());
+
+    // Every Azure Resource Manager connection of the examples signs in as the one service principal.
+    const azurerm = () => ({
+      type: 'azurerm',
+      ...cloud.servicePrincipalEndpoint(
+        { tenantId: promote.tenantId, clientId: promote.app.clientId, secret: promote.app.secret },
+        {
+          AzureKeyVaultServiceEndpointResourceId: keyVault.resource,
+          subscriptionId: promote.subscriptionId,
+          containerRegistryAudience: promote.registryAudience,
+        },
+      ),
+    });
+    const kubernetes = (environment: 'staging' | 'production') => {
+      const { cluster, token } = clusters[environment];
+      return {
+        type: 'kubernetes',
+        url: cloud.azure.url(cluster.host, '/'),
+        scheme: 'Kubernetes',
+        parameters: {
+          kubeconfig: kubeconfigYaml({
+            clusterName: cluster.name,
+            userName: `clusterUser_rg-orders-${environment}_${cluster.name}`,
+            server: cloud.azure.url(cluster.host, '').replace(/\/$/, ''),
+            caPem: cloud.azure.ca.caPem,
+            user: { token },
+          }),
+        },
+        data: { authorizationType: 'Kubeconfig' },
+      };
+    };
+    const connections = Object.fromEntries(
+      ['orders-nonprod', 'orders-staging', 'orders-production'].map((name) => [name, azurerm()]),
+    );
+    const caFile = join(folder, 'ca.pem');
+    writeFileSync(caFile, cloud.azure.ca.caPem);
+    const hostOf = (loginServer: string) => loginServer.replace(/:\d+$/, '');
+    const azureEnv = cloud.azure.env();
+    const loopbackOnly = join(repoRoot, 'demo', 'loopback-only.cjs');
+    const resourcesDocument = {
+      repositories: {
+        self: options.selfRepository ?? sampleAppFolder,
+        releaseFlow: repoRoot,
+      },
+      connections: {
+        ...connections,
+        'orders-nonprod-acr': {
+          type: 'dockerregistry',
+          url: promote.nonprod.url,
+          scheme: 'UsernamePassword',
+          parameters: {
+            registry: promote.nonprod.url,
+            username: pusher.clientId,
+            password: pusher.secret,
+            email: '',
+          },
+          data: { registrytype: 'Others' },
+        },
+        'staging-kubernetes': kubernetes('staging'),
+        'production-kubernetes': kubernetes('production'),
+      },
+      environments: {
+        staging: {
+          orders: { type: 'Kubernetes', connection: 'staging-kubernetes', namespace: appNamespace },
+        },
+        production: {
+          orders: { type: 'Kubernetes', connection: 'production-kubernetes', namespace: appNamespace },
+        },
+      },
+      pipelines: options.runsRoot ? { 'orders-api-ci': join(options.runsRoot, 'orders-api-ci') } : {},
+      machine: {
+        caFile,
+        hosts: {
+          [hostOf(promote.nonprod.loginServer)]: '127.0.0.1',
+          [hostOf(promote.prod.loginServer)]: '127.0.0.1',
+        },
+        env: {
+          ...azureEnv,
+          NODE_OPTIONS: `--require "${loopbackDnsPreload}" --require "${loopbackOnly}"`,
+          // npm must not look for updates or audit over the network: the demo is loopback only.
+          npm_config_update_notifier: 'false',
+          npm_config_audit: 'false',
+          npm_config_fund: 'false',
+        },
+      },
+    };
+    const resources = parseResources(resourcesDocument, join(folder, 'resources.yml'));
+
+    const registries = { nonprod: promote.nonprod, prod: promote.prod };
+    const logAnalyticsEndpoint = cloud.azure.url('loganalytics.azure.test', '').replace(/\/$/, '');
+    return {
+      resources,
+      description: `Key Vault, ACR ${registries.nonprod.loginServer} and ${registries.prod.loginServer}, Log Analytics, AKS staging and production, the sample app at ${stagingApp.url}`,
+      parameters: {
+        ci: { nonProductionRegistry: registries.nonprod.loginServer },
+        cd: {
+          nonProductionRegistry: registries.nonprod.loginServer,
+          productionRegistry: registries.prod.loginServer,
+          stagingBaseUrl: stagingApp.url,
+          logAnalyticsEndpoint,
+        },
+      },
+      promote,
+      registries,
+      clusters: { staging: clusters.staging.cluster, production: clusters.production.cluster },
+      stagingUrl: stagingApp.url,
+      secretValues: [
+        ...Object.values(vaults).flatMap((secrets) => Object.values(secrets)),
+        promote.app.secret,
+        pusher.secret,
+        clusters.staging.token,
+        clusters.production.token,
+      ],
+      integrationSecret,
+      stop,
+    };
+  }
+}
+
+/**
+ * The sample app serving staging: the repository's own service, run with Node on a free
+ * loopback port. (The emulated clusters schedule pods but run no containers; this process
+ * is what the staging URL answers.)
+ */
+async function startSampleApp(failChecks: boolean): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  // `npm start` runs `node <entry>`: the same file, without npm in between.
+  const manifest = JSON.parse(readFileSync(join(sampleAppFolder, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const entry = join(
+    sampleAppFolder,
+    /^node\s+(\S+)$/.exec(manifest.scripts?.start ?? '')?.[1] ?? 'src/server.mjs',
+  );
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      ENVIRONMENT: 'staging',
+      ...(failChecks ? { ORDERS_FAIL_CHECKS: '1' } : {}),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/healthz`);
+      await response.arrayBuffer();
+      break;
+    } catch {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`The sample app did not start on ${url}.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
