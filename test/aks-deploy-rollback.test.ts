@@ -1,0 +1,90 @@
+import { strict as assert } from 'node:assert';
+import type { KubeObject } from './emulators/kubernetes/object';
+import {
+  documents,
+  namespaceYaml,
+  registry,
+  startAksDeployCluster,
+  workloadYaml,
+  type AksDeployCluster,
+} from './support/aks-deploy-cluster';
+
+/**
+ * A release that crashes is rolled back, and the release after it deploys: the rollback
+ * leaves every field with the task's apply manager, so the next server-side apply under
+ * the same name meets no conflict. The machine's kubectl, applying as the task does
+ * (`--server-side --field-manager=AksDeploy --dry-run=server`), judges that independently.
+ */
+describe('AksDeploy: good, crashing (rolled back), good again', function () {
+  this.timeout(120_000);
+  let env: AksDeployCluster;
+
+  before(async () => {
+    env = await startAksDeployCluster();
+  });
+  after(async () => env?.stop());
+  afterEach(() => env.azure.reset());
+
+  const imageOf = (object: KubeObject | undefined): string | undefined =>
+    (object?.spec as { template?: { spec?: { containers?: { image: string }[] } } } | undefined)?.template
+      ?.spec?.containers?.[0]?.image;
+  const managers = (object: KubeObject | undefined) =>
+    ((object?.metadata.managedFields ?? []) as { manager?: string; operation?: string }[]).map(
+      (entry) => `${entry.manager}/${entry.operation}`,
+    );
+
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const) {
+    it(`${kind}: the release after a rollback applies without conflicts`, async () => {
+      const ns = `fix-forward-${kind.toLowerCase()}`;
+      const repository = `${registry}/fix-forward/${kind.toLowerCase()}`;
+      const crashing = `${repository}:2.0`;
+      env.cluster.setImageBehaviour(crashing, {
+        readyAfterMs: 60_000,
+        exitAfterMs: 10,
+        exitCode: 1,
+        logs: ['panic: missing configuration'],
+      });
+      const manifest = (tag: string) =>
+        documents(namespaceYaml(ns), workloadYaml(kind, 'app', `${repository}:${tag}`));
+      const deploy = (tag: string, inputs: Record<string, string> = {}) =>
+        env.deploy({
+          files: { 'k8s/app.yaml': manifest(tag) },
+          inputs: { manifests: 'k8s/*.yaml', namespace: ns, ...inputs },
+        });
+
+      const good = await deploy('1.0');
+      assert.equal(good.result?.status, 'Succeeded', good.log);
+
+      const crashed = await deploy('2.0', { rolloutTimeout: '5' });
+      assert.equal(crashed.result?.status, 'Failed', crashed.log);
+      assert.equal(crashed.outputVariables.get('rolloutStatus')?.value, 'RolledBack', crashed.log);
+      assert.match(crashed.result!.message, /rolled back to its previous revision, which is ready/);
+      const rolledBack = env.cluster.getObject(kind, ns, 'app');
+      assert.equal(imageOf(rolledBack), `${repository}:1.0`);
+      assert.ok(
+        !managers(rolledBack).includes('AksDeploy/Update'),
+        `the rollback left fields with an Update manager: ${managers(rolledBack).join(', ')}`,
+      );
+
+      // The independent judge: kubectl applying the next release as the task's manager.
+      const next = env.tempFile(`${ns}.yaml`, manifest('3.0'));
+      const judged = await env.kubectl([
+        'apply',
+        '--server-side',
+        '--field-manager=AksDeploy',
+        '--dry-run=server',
+        '-n',
+        ns,
+        '-f',
+        next,
+      ]);
+      assert.equal(judged.code, 0, judged.stderr);
+      assert.doesNotMatch(judged.stderr, /conflict/i);
+
+      const fixed = await deploy('3.0');
+      assert.equal(fixed.result?.status, 'Succeeded', fixed.log);
+      assert.equal(fixed.outputVariables.get('rolloutStatus')?.value, 'Succeeded');
+      assert.equal(imageOf(env.cluster.getObject(kind, ns, 'app')), `${repository}:3.0`);
+    });
+  }
+});
