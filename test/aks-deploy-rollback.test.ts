@@ -87,4 +87,66 @@ describe('AksDeploy: good, crashing (rolled back), good again', function () {
       assert.equal(imageOf(env.cluster.getObject(kind, ns, 'app')), `${repository}:3.0`);
     });
   }
+
+  it('DaemonSet: rolls back to the revision that ran before, as kubectl rollout undo picks it', async () => {
+    const ns = 'undo-daemonset';
+    const repository = `${registry}/undo/agent`;
+    env.cluster.setImageBehaviour(`${repository}:9.0`, { neverReady: true });
+    const deploy = (tag: string, inputs: Record<string, string> = {}) =>
+      env.deploy({
+        files: {
+          'k8s/app.yaml': documents(
+            namespaceYaml(ns),
+            workloadYaml('DaemonSet', 'agent', `${repository}:${tag}`),
+          ),
+        },
+        inputs: { manifests: 'k8s/*.yaml', namespace: ns, ...inputs },
+      });
+    // 1.0, then 2.0, then 1.0 again: 1.0 is the revision that ran last before the failure.
+    for (const tag of ['1.0', '2.0', '1.0']) {
+      const run = await deploy(tag);
+      assert.equal(run.result?.status, 'Succeeded', run.log);
+    }
+    const failed = await deploy('9.0', { rolloutTimeout: '4' });
+    assert.equal(failed.outputVariables.get('rolloutStatus')?.value, 'RolledBack', failed.log);
+    assert.equal(imageOf(env.cluster.getObject('DaemonSet', ns, 'agent')), `${repository}:1.0`);
+  });
+
+  it('takes back fields an earlier rollback left under an Update by AksDeploy', async () => {
+    const ns = 'take-back';
+    const repository = `${registry}/take-back/api`;
+    const manifest = (tag: string) =>
+      documents(namespaceYaml(ns), workloadYaml('Deployment', 'api', `${repository}:${tag}`));
+    const deploy = (tag: string) =>
+      env.deploy({
+        files: { 'k8s/app.yaml': manifest(tag) },
+        inputs: { manifests: 'k8s/*.yaml', namespace: ns },
+      });
+    assert.equal((await deploy('1.0')).result?.status, 'Succeeded');
+    // What the task's JSON-patch rollback used to leave behind.
+    const patched = await env.kubectl([
+      'patch',
+      'deployment/api',
+      '-n',
+      ns,
+      '--field-manager=AksDeploy',
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/template/spec/containers/0/image', value: `${repository}:0.9` },
+      ]),
+    ]);
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.ok(managers(env.cluster.getObject('Deployment', ns, 'api')).includes('AksDeploy/Update'));
+
+    const next = await deploy('2.0');
+    assert.equal(next.result?.status, 'Succeeded', next.log);
+    assert.match(
+      next.log,
+      /Deployment take-back\/api: taking back \.spec\.template\.spec\.containers\[name="api"\]\.image from an earlier rollback's update by AksDeploy/,
+    );
+    const live = env.cluster.getObject('Deployment', ns, 'api');
+    assert.equal(imageOf(live), `${repository}:2.0`);
+    assert.ok(!managers(live).includes('AksDeploy/Update'), managers(live).join(', '));
+  });
 });
