@@ -131,6 +131,46 @@ function rows(ns: string): Row[] {
       ],
     },
     {
+      what: 'a dry run of a prune over the limit (refused the same way)',
+      setup: { files: { 'k8s/app.yaml': three }, inputs: inNs },
+      files: { 'k8s/app.yaml': keepOnlyA },
+      inputs: { ...inNs, prune: 'true', dryRun: 'true' },
+      status: 'Failed',
+      says: [/^Prune would delete 3 objects/],
+    },
+    {
+      what: 'a dry run of a prune over a pruneLimit number',
+      setup: { files: { 'k8s/app.yaml': three }, inputs: inNs },
+      files: { 'k8s/app.yaml': documents(namespaceYaml(ns), configMapYaml('a', '{ v: "2" }')) },
+      inputs: { ...inNs, prune: 'true', pruneLimit: '1', dryRun: 'true' },
+      status: 'Failed',
+      says: [/^Prune would delete 2 objects .*more than pruneLimit allows \(1\)/],
+    },
+    {
+      what: 'a dry run of an allowed prune shows it and deletes nothing (legal)',
+      setup: { files: { 'k8s/app.yaml': three }, inputs: inNs },
+      files: { 'k8s/app.yaml': documents(namespaceYaml(ns), configMapYaml('a', '{ v: "2" }')) },
+      inputs: { ...inNs, prune: 'true', dryRun: 'true' },
+      status: 'Succeeded',
+      check: (run, env) => {
+        assert.match(run.log, new RegExp(`\\(dry run\\) ConfigMap ${ns}/b pruned`));
+        assert.ok(env.cluster.getObject('ConfigMap', ns, 'b'), 'a dry run deleted');
+        assert.match(run.summaries[0]?.content ?? '', /\| ConfigMap \| c \| .* \| pruned \|/);
+      },
+    },
+    {
+      what: 'a prune over the default limit with pruneLimit unlimited (legal)',
+      setup: { files: { 'k8s/app.yaml': three }, inputs: inNs },
+      files: { 'k8s/app.yaml': documents(namespaceYaml(ns)) },
+      inputs: { ...inNs, prune: 'true', pruneLimit: 'unlimited' },
+      status: 'Succeeded',
+      check: (run, env) => {
+        for (const name of ['a', 'b', 'c'])
+          assert.equal(env.cluster.getObject('ConfigMap', ns, name), undefined, name);
+        assert.match(run.log, new RegExp(`ConfigMap ${ns}/c pruned`));
+      },
+    },
+    {
       what: 'a pruneLimit without prune (legal, with a warning)',
       files: { 'k8s/app.yaml': documents(namespaceYaml(ns), good) },
       inputs: { ...inNs, pruneLimit: '5' },
