@@ -33,10 +33,16 @@ describe('AksDeploy: good, crashing (rolled back), good again', function () {
       (entry) => `${entry.manager}/${entry.operation}`,
     );
 
-  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const) {
-    it(`${kind}: the release after a rollback applies without conflicts`, async () => {
-      const ns = `fix-forward-${kind.toLowerCase()}`;
-      const repository = `${registry}/fix-forward/${kind.toLowerCase()}`;
+  const cases = [
+    ['Deployment', 'node20'],
+    ['StatefulSet', 'node20'],
+    ['DaemonSet', 'node20'],
+    ['Deployment', 'node24'],
+  ] as const;
+  for (const [kind, node] of cases) {
+    it(`${kind}: the release after a rollback applies without conflicts (${node})`, async () => {
+      const ns = `fix-forward-${kind.toLowerCase()}-${node}`;
+      const repository = `${registry}/fix-forward/${kind.toLowerCase()}-${node}`;
       const crashing = `${repository}:2.0`;
       env.cluster.setImageBehaviour(crashing, {
         readyAfterMs: 60_000,
@@ -48,6 +54,7 @@ describe('AksDeploy: good, crashing (rolled back), good again', function () {
         documents(namespaceYaml(ns), workloadYaml(kind, 'app', `${repository}:${tag}`));
       const deploy = (tag: string, inputs: Record<string, string> = {}) =>
         env.deploy({
+          node,
           files: { 'k8s/app.yaml': manifest(tag) },
           inputs: { manifests: 'k8s/*.yaml', namespace: ns, ...inputs },
         });
