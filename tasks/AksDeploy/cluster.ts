@@ -18,6 +18,14 @@ export interface Selectors {
   readonly fieldSelector?: string;
 }
 
+/** How one server-side apply is sent. */
+export interface ApplyOptions {
+  /** The server validates and answers without storing anything. */
+  readonly dryRun: boolean;
+  /** Take the fields other managers own where they conflict (`force=true`). */
+  readonly force: boolean;
+}
+
 /** The outcome of one server-side apply. */
 export type ApplyResult =
   | {
@@ -121,14 +129,14 @@ export class Cluster {
     info: ResourceInfo,
     object: KubeObject,
     before: KubeObject | undefined,
-    dryRun: boolean,
+    { dryRun, force }: ApplyOptions,
   ): Promise<ApplyResult> {
     const { metadata } = object;
     try {
       const { status, body } = await this.client.request({
         method: 'PATCH',
         path: objectPath(info, metadata.namespace, metadata.name ?? ''),
-        query: { fieldManager, force: 'false', ...(dryRun ? { dryRun: 'All' } : {}) },
+        query: { fieldManager, force: String(force), ...(dryRun ? { dryRun: 'All' } : {}) },
         contentType: 'application/apply-patch+yaml',
         body: object,
         idempotent: true,
@@ -146,27 +154,6 @@ export class Cluster {
       }
       throw error;
     }
-  }
-
-  /** A JSON or strategic merge patch as the field manager; used by rollback. */
-  async patch(
-    info: ResourceInfo,
-    namespace: string | undefined,
-    name: string,
-    contentType: string,
-    body: unknown,
-  ): Promise<KubeObject> {
-    return (
-      await this.client.request({
-        method: 'PATCH',
-        path: objectPath(info, namespace, name),
-        query: { fieldManager },
-        contentType,
-        body,
-        // Replacing the pod template with a fixed value twice has the effect of once.
-        idempotent: true,
-      })
-    ).body;
   }
 
   /** Deletes one object, letting the garbage collector remove its dependents in the background. */

@@ -93,19 +93,28 @@ export async function accessThroughArm(
  * Kubeconfig (authorization `kubeconfig`, optional `clusterContext`), ServiceAccount or
  * AzureSubscription (both: the endpoint URL, authorization `apiToken` and
  * `serviceAccountCertificate`, base64). Its `namespace` data, set for environment
- * resources, comes back as the access's namespace.
+ * resources, comes back as the access's namespace. A connection the agent did not pass
+ * (missing, or not authorised for this pipeline) and one of another type are errors
+ * that say so.
  */
 export function accessThroughKubernetesConnection(
   id: string,
   credential: TokenCredential | undefined,
 ): ClusterAccess {
+  const authorization = tl.getEndpointAuthorization(id, true);
+  if (!authorization && !tl.getEndpointUrl(id, true))
+    throw new TaskError('KubernetesConnectionNotFound', [id]);
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
   const parameter = endpointAuthorization(id);
   const auth = (key: string) => parameter(key)?.trim() || undefined;
-  const type = data('authorizationType') ?? tl.getEndpointAuthorizationScheme(id, true) ?? 'Kubeconfig';
+  const kind = connectionKind(data('authorizationType'), auth);
+  if (!kind) {
+    const scheme = data('authorizationType') ?? authorization?.scheme ?? 'none';
+    throw new TaskError('KubernetesConnectionUnsupported', [id, scheme]);
+  }
   const namespace = data('namespace');
   const where = `the service connection '${id}'`;
-  if (/kubeconfig/i.test(type)) {
+  if (kind === 'kubeconfig') {
     const kubeconfig = auth('kubeconfig');
     if (!kubeconfig) throw new TaskError('SignInConnectionFieldMissing', [id, 'kubeconfig']);
     const context = parseOrFail(kubeconfig, where, auth('clusterContext'));
@@ -127,6 +136,25 @@ export function accessThroughKubernetesConnection(
     ...(caPem ? { caPem } : {}),
     ...(namespace ? { namespace } : {}),
   };
+}
+
+/**
+ * How a Kubernetes connection signs in: by its `authorizationType` when it has one (as
+ * kubernetes-common reads it), else by what it holds; undefined for any other connection
+ * (an Azure Resource Manager or a registry connection chosen by mistake).
+ */
+function connectionKind(
+  authorizationType: string | undefined,
+  auth: (key: string) => string | undefined,
+): 'kubeconfig' | 'token' | undefined {
+  if (authorizationType !== undefined) {
+    if (/^kubeconfig$/i.test(authorizationType)) return 'kubeconfig';
+    if (/^(?:serviceaccount|azuresubscription)$/i.test(authorizationType)) return 'token';
+    return undefined;
+  }
+  if (auth('kubeconfig')) return 'kubeconfig';
+  if (auth('apiToken')) return 'token';
+  return undefined;
 }
 
 function decodeMaybeBase64(text: string): string {

@@ -55,7 +55,10 @@ describe('image references', () => {
   });
 
   it('reads the images input, one pinned reference per line', () => {
-    const pinned = parseImageLines([`contoso.azurecr.io/orders/api@${digest}`, 'myregistry:5000/web:2']);
+    const numbered = (lines: string[]) => lines.map((text, index) => ({ line: index + 1, text }));
+    const pinned = parseImageLines(
+      numbered([`contoso.azurecr.io/orders/api@${digest}`, 'myregistry:5000/web:2']),
+    );
     assert.deepEqual(pinned.map(repositoryOf), ['contoso.azurecr.io/orders/api', 'myregistry:5000/web']);
     const bad: [string[], string, (string | number)[]][] = [
       [['contoso.azurecr.io/orders/api'], 'ImageLineInvalid', [1, 'contoso.azurecr.io/orders/api']],
@@ -68,11 +71,29 @@ describe('image references', () => {
     ];
     for (const [lines, key, args] of bad) {
       assert.throws(
-        () => parseImageLines(lines),
+        () => parseImageLines(numbered(lines)),
         (error: unknown) =>
           error instanceof TaskError && error.key === key && assert.deepEqual(error.args, args) === undefined,
         lines.join(' | '),
       );
     }
+    // Blank lines count, so that the line number is the one the editor shows.
+    assert.throws(
+      () => parseImageLines([{ line: 3, text: 'not an image' }]),
+      (error: unknown) => error instanceof TaskError && error.args[0] === 3,
+    );
+    // A 120 KB line comes back cut.
+    assert.throws(
+      () => parseImageLines([{ line: 1, text: 'x'.repeat(120_000) }]),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        String(error.args[1]).length < 300 &&
+        /more characters/.test(String(error.args[1])),
+    );
+    assert.deepEqual(
+      parseImageLines(numbered(['app:1', 'app:1'])).map((image) => image.line),
+      [1],
+      'the same line twice is kept once',
+    );
   });
 });

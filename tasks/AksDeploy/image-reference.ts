@@ -1,4 +1,6 @@
+import { excerpt } from '../shared/redaction';
 import { TaskError } from '../shared/task-error';
+import type { NumberedLine } from './config';
 
 /**
  * A container image reference split the way the container runtime reads it
@@ -63,23 +65,29 @@ export function repositoryOf(reference: ImageReference): string {
   return `${reference.registry}/${reference.path}`;
 }
 
+/** A reference from the `images` input, with the line it came from. */
+export interface PinnedImage extends ImageReference {
+  readonly line: number;
+}
+
 /**
  * Parses the `images` input: one pinned reference per line, each with a tag or a digest
- * (a bare repository would pin nothing). Two lines for one repository are ambiguous.
+ * (a bare repository would pin nothing). Two lines for one repository are ambiguous; the
+ * same line twice is kept once, with its first line number.
  */
-export function parseImageLines(lines: readonly string[]): ImageReference[] {
-  const byRepository = new Map<string, ImageReference>();
-  lines.forEach((line, index) => {
-    const reference = parseImageReference(line);
+export function parseImageLines(lines: readonly NumberedLine[]): PinnedImage[] {
+  const byRepository = new Map<string, PinnedImage>();
+  for (const { line, text } of lines) {
+    const reference = parseImageReference(text);
     if (!reference || (!reference.tag && !reference.digest)) {
-      throw new TaskError('ImageLineInvalid', [index + 1, line]);
+      throw new TaskError('ImageLineInvalid', [line, excerpt(text, 200)]);
     }
     const repository = repositoryOf(reference);
     const earlier = byRepository.get(repository);
     if (earlier && earlier.text !== reference.text) {
-      throw new TaskError('ImageLineDuplicate', [index + 1, repository, earlier.text, reference.text]);
+      throw new TaskError('ImageLineDuplicate', [line, repository, earlier.text, reference.text]);
     }
-    byRepository.set(repository, reference);
-  });
+    if (!earlier) byRepository.set(repository, { ...reference, line });
+  }
   return [...byRepository.values()];
 }

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { EOL } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import {
@@ -15,21 +15,33 @@ import { traceabilityAnnotations } from './annotations';
 import { Cluster } from './cluster';
 import { readInputs } from './config';
 import { accessThroughArm, accessThroughKubernetesConnection } from './connection';
-import { parseImageLines } from './image-reference';
-import { parseManifestFile, type ManifestObject } from './manifests';
+import { readManifestFiles } from './manifest-files';
+import { parseManifestFiles } from './manifests';
+import { isNamespaceName, quoted } from './names';
+import { prepareManifests } from './prepare';
 import { run } from './run';
 import { appliedObjectsOutput, summaryMarkdown } from './summary';
 
 /**
- * AksDeploy@1: reads the inputs once, reaches the cluster (ARM credentials or a
- * Kubernetes connection, including the one an environment passes down), then applies,
- * waits, explains, rolls back and prunes, and publishes the outputs and the summary.
+ * AksDeploy@1: reads the inputs and the manifests once and checks them, reaches the
+ * cluster (ARM credentials or a Kubernetes connection, including the one an environment
+ * passes down), then applies, prunes, waits, explains and rolls back, and publishes the
+ * outputs and the summary.
  */
 void runTask(async () => {
   const inputs = readInputs();
-  const images = parseImageLines(inputs.imageLines);
+  for (const warning of inputs.warnings) tl.warning(warning, tl.IssueSource.TaskInternal);
   const workDir = tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
-  const manifests = readManifests(inputs.manifestPatterns, workDir);
+  const prepared = prepareManifests(
+    parseManifestFiles(readManifestFiles(inputs.manifestPatterns, workDir)),
+    inputs.images,
+    inputs.imagePullSecrets,
+  );
+  for (const replacement of prepared.replacements) {
+    process.stdout.write(
+      `Image ${replacement.from} -> ${replacement.to} (${replacement.object}, container ${replacement.container})${EOL}`,
+    );
+  }
   const network = readNetworkSettings();
 
   let access;
@@ -55,6 +67,8 @@ void runTask(async () => {
     const id = inputs.cluster.connectionId;
     if (!id) throw new TaskError('KubernetesConnectionMissing');
     access = accessThroughKubernetesConnection(id, undefined);
+    if (!inputs.namespace && access.namespace && !isNamespaceName(access.namespace))
+      throw new TaskError('ConnectionNamespaceInvalid', [quoted(access.namespace), id]);
     const resource = tl.getVariable('Environment.ResourceName');
     process.stdout.write(
       `Cluster ${access.server} through ${resource ? `the environment resource '${resource}' (connection '${id}')` : `the connection '${id}'`}${
@@ -69,9 +83,7 @@ void runTask(async () => {
   try {
     const result = await run(
       {
-        manifests,
-        images,
-        imagePullSecrets: inputs.imagePullSecrets,
+        manifests: prepared.manifests,
         namespaces: {
           ...(inputs.namespace ? { input: inputs.namespace } : {}),
           ...(access.namespace ? { connection: access.namespace } : {}),
@@ -79,6 +91,7 @@ void runTask(async () => {
         rolloutTimeoutSeconds: inputs.rolloutTimeoutSeconds,
         rollbackOnFailure: inputs.rollbackOnFailure,
         prune: inputs.prune,
+        pruneLimit: inputs.pruneLimit,
         dryRun: inputs.dryRun,
         annotations: traceabilityAnnotations({
           collectionUri: tl.getVariable('System.CollectionUri'),
@@ -113,7 +126,11 @@ void runTask(async () => {
       `${client.stats.requests} requests, ${client.stats.retries} retries, ${Date.now() - started} ms`,
     );
     if (result.failure) throw result.failure;
-    tl.setResult(tl.TaskResult.Succeeded, '');
+    // The warnings were written when the inputs were read: the result only marks the step.
+    tl.setResult(
+      inputs.warnings.length > 0 ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Succeeded,
+      '',
+    );
   } catch (error) {
     if (error instanceof KubernetesApiError) throw apiFailure(error);
     if (error instanceof KubernetesUnreachableError)
@@ -128,20 +145,4 @@ function apiFailure(error: KubernetesApiError): TaskError {
   if (error.status === 401) return new TaskError('ClusterUnauthorized', [error.operation], error);
   if (error.status === 403) return new TaskError('ClusterForbidden', [error.operation, error.message], error);
   return new TaskError('ClusterRequestFailed', [error.operation, error.status, error.message], error);
-}
-
-/** Expands each glob (one per line, `!` to exclude) and reads every file; a pattern that matches nothing is an error. */
-function readManifests(patterns: readonly string[], workDir: string): ManifestObject[] {
-  const files = new Set<string>();
-  for (const pattern of patterns) {
-    if (pattern.startsWith('!')) continue;
-    const matched = tl
-      .findMatch(workDir, [pattern, ...patterns.filter((p) => p.startsWith('!'))])
-      .filter((f) => tl.stats(f).isFile());
-    if (matched.length === 0) throw new TaskError('ManifestsNotFound', [pattern, workDir]);
-    for (const file of matched) files.add(file);
-  }
-  return [...files]
-    .sort()
-    .flatMap((file) => parseManifestFile(relative(workDir, file) || file, readFileSync(file, 'utf8')));
 }

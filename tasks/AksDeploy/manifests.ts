@@ -1,6 +1,7 @@
 import { FAILSAFE_SCHEMA, loadAll, Type } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { isRecord, type KubeObject } from '../shared/kubernetes/object';
+import { excerpt, firstLineExcerpt } from '../shared/redaction';
 import { TaskError } from '../shared/task-error';
 
 /** An object read from a manifest file, with where it came from for error lines. */
@@ -10,6 +11,55 @@ export interface ManifestObject {
   readonly file: string;
   /** 1-based index of the YAML document in the file (JSON files have one). */
   readonly document: number;
+}
+
+/** One manifest file as read from disk. */
+export interface ManifestFile {
+  /** The file as the user would recognise it (relative to the working directory). */
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Reads every file's objects, in order. A set with no object at all is an error naming
+ * the files read: deploying nothing is never what was meant, and with prune it would
+ * delete everything the pipeline deployed before (kubectl apply refuses it too: "no
+ * objects passed to apply").
+ */
+export function parseManifestFiles(files: readonly ManifestFile[]): ManifestObject[] {
+  const objects = files.flatMap(({ file, bytes }) => parseManifestFile(file, manifestText(file, bytes)));
+  if (objects.length === 0) throw new TaskError('ManifestsEmpty', [fileList(files.map((f) => f.file))]);
+  return objects;
+}
+
+/** The most file names an error line lists. */
+const listedFiles = 5;
+
+function fileList(files: readonly string[]): string {
+  const shown = files.slice(0, listedFiles).map((file) => excerpt(file, 200));
+  return files.length > listedFiles
+    ? `${shown.join(', ')} and ${files.length - listedFiles} more`
+    : shown.join(', ');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A manifest file's bytes as text: UTF-8, a byte order mark dropped. A NUL byte or bytes
+ * that are not UTF-8 mean the file is not a manifest (an archive, an image, UTF-16 text),
+ * which is an error naming the file rather than a YAML error about a random character.
+ */
+export function manifestText(file: string, bytes: Uint8Array): string {
+  let text: string | undefined;
+  if (!bytes.includes(0)) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      // Not UTF-8: reported below.
+    }
+  }
+  if (text === undefined) throw new TaskError('ManifestNotText', [file]);
+  return text;
 }
 
 /**
@@ -27,7 +77,7 @@ function parseJson(file: string, text: string): { value: unknown; document: numb
   try {
     return [{ value: JSON.parse(text) as unknown, document: 1 }];
   } catch (error) {
-    throw new TaskError('ManifestInvalid', [file, 1, (error as Error).message], error);
+    throw new TaskError('ManifestInvalid', [file, 1, firstLineExcerpt((error as Error).message, 200)], error);
   }
 }
 
@@ -51,10 +101,24 @@ function parseYaml(file: string, text: string): { value: unknown; document: numb
   return parseAllDocuments(text).map((doc, index) => {
     const problem = doc.errors[0];
     if (problem)
-      throw new TaskError('ManifestInvalid', [file, index + 1, firstLine(problem.message)], problem);
-    return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, document: index + 1 };
+      throw new TaskError(
+        'ManifestInvalid',
+        [file, index + 1, firstLineExcerpt(problem.message, 200)],
+        problem,
+      );
+    try {
+      return { value: doc.toJS({ maxAliasCount }) as unknown, document: index + 1 };
+    } catch (error) {
+      // yaml's guard against a "billion laughs": aliases that expand to far more nodes than were written.
+      if (error instanceof ReferenceError && /alias count/i.test(error.message))
+        throw new TaskError('ManifestTooManyAliases', [file, index + 1, maxAliasCount], error);
+      throw new TaskError('ManifestInvalid', [file, index + 1, firstLineExcerpt(String(error), 200)], error);
+    }
   });
 }
+
+/** yaml's limit on alias expansions per document (its default, written out). */
+const maxAliasCount = 100;
 
 /** An anchor (`&name`) anywhere a node can start; such files go to `yaml` for its alias limit. */
 const anchor = /(?:^|[\s,[{:])&[^\s,[\]{}]/;
@@ -112,8 +176,4 @@ function flatten(file: string, document: number, value: unknown): ManifestObject
     throw new TaskError('ManifestNoName', [file, document, value.kind]);
   }
   return [{ object: { ...value, metadata } as KubeObject, file, document }];
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0] ?? text;
 }

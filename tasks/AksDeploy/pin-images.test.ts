@@ -1,8 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { KubeObject } from '../shared/kubernetes/object';
+import { TaskError, TaskErrors } from '../shared/task-error';
 import { parseImageLines } from './image-reference';
-import { addImagePullSecrets, pinImages } from './pin-images';
+import { addImagePullSecrets, checkImagesUsed, pinImages } from './pin-images';
 import { podSpecOf } from './workloads';
+
+/** Input lines as the config reads them, numbered from 1. */
+const numbered = (lines: string[]) => lines.map((text, index) => ({ line: index + 1, text }));
 
 const digest = `sha256:${'b'.repeat(64)}`;
 
@@ -39,7 +43,9 @@ function imagesOf(object: KubeObject): string[] {
 
 describe('image pinning', () => {
   it('replaces container and init container images of the same repository in every workload kind', () => {
-    const pinned = parseImageLines([`myregistry:5000/team/api@${digest}`, 'contoso.azurecr.io/web:2.0']);
+    const pinned = parseImageLines(
+      numbered([`myregistry:5000/team/api@${digest}`, 'contoso.azurecr.io/web:2.0']),
+    );
     for (const [apiVersion, kind] of kinds) {
       const original = workload(
         apiVersion,
@@ -82,7 +88,7 @@ describe('image pinning', () => {
     for (const [image, line, replaced] of table) {
       const { objects } = pinImages(
         [workload('apps/v1', 'Deployment', podSpec([image]))],
-        parseImageLines([line]),
+        parseImageLines(numbered([line])),
       );
       assert.equal(imagesOf(objects[0]!)[0], replaced ? line : image, `${image} with ${line}`);
     }
@@ -95,7 +101,7 @@ describe('image pinning', () => {
       metadata: { name: 'c' },
       data: { image: 'x:1' },
     };
-    const { objects, replacements } = pinImages([configMap], parseImageLines(['x:2']));
+    const { objects, replacements } = pinImages([configMap], parseImageLines(numbered(['x:2'])));
     assert.equal(objects[0], configMap);
     assert.deepEqual(replacements, []);
   });
@@ -105,5 +111,53 @@ describe('image pinning', () => {
     (podSpecOf(deployment) as Record<string, unknown>).imagePullSecrets = [{ name: 'acr-pull' }];
     const [result] = addImagePullSecrets([deployment], ['acr-pull', 'other']);
     assert.deepEqual(podSpecOf(result!)!.imagePullSecrets, [{ name: 'acr-pull' }, { name: 'other' }]);
+  });
+
+  it('refuses an images line that replaces nothing, naming the line and what the containers use', () => {
+    const objects = [
+      workload('apps/v1', 'Deployment', podSpec(['contoso.azurecr.io/orders/api:1.0', 'nginx:1.27'])),
+      workload('batch/v1', 'Job', podSpec(['contoso.azurecr.io/tools/migrate:3'])),
+    ];
+    checkImagesUsed(objects, parseImageLines(numbered([`contoso.azurecr.io/orders/api@${digest}`])));
+    const problem = (lines: string[]) => {
+      try {
+        checkImagesUsed(objects, parseImageLines(lines.map((text) => ({ line: 4, text }))));
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const wrongRegistry = problem([`contoso-staging.azurecr.io/orders/api@${digest}`]);
+    assert.ok(wrongRegistry instanceof TaskError);
+    assert.equal(wrongRegistry.key, 'ImageLineUnused');
+    assert.deepEqual(wrongRegistry.args, [
+      4,
+      `contoso-staging.azurecr.io/orders/api@${digest}`,
+      'contoso-staging.azurecr.io/orders/api',
+      // The repository with the same image name comes first.
+      'contoso.azurecr.io/orders/api, contoso.azurecr.io/tools/migrate, docker.io/library/nginx',
+    ]);
+    const none = (() => {
+      try {
+        checkImagesUsed([workload('v1', 'Pod', podSpec([]))], parseImageLines(numbered(['app:1'])));
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    assert.ok(none instanceof TaskError && none.key === 'ImageLineUnusedNoContainers', String(none));
+    const two = (() => {
+      try {
+        checkImagesUsed(objects, parseImageLines(numbered(['a/b:1', 'nginx:1.28', 'c/d:1'])));
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    assert.ok(two instanceof TaskErrors);
+    assert.deepEqual(
+      two.errors.map((e) => e.args[0]),
+      [1, 3],
+    );
   });
 });

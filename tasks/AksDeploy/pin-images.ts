@@ -1,5 +1,7 @@
 import { isRecord, objectKey, type KubeObject } from '../shared/kubernetes/object';
-import { parseImageReference, repositoryOf, type ImageReference } from './image-reference';
+import { excerpt } from '../shared/redaction';
+import { TaskError, TaskErrors } from '../shared/task-error';
+import { parseImageReference, repositoryOf, type ImageReference, type PinnedImage } from './image-reference';
 import { podSpecOf } from './workloads';
 
 /** One image the task replaced. */
@@ -70,4 +72,51 @@ export function addImagePullSecrets(
     ];
     return object;
   });
+}
+
+/** The most repositories an error line lists as what the containers use instead. */
+const listedRepositories = 5;
+
+/**
+ * Every `images` line must replace something: a line whose repository no container or
+ * init container in the manifests uses is an error naming the line and the repositories
+ * the containers do use (the ones with the same image name first), so that a registry or
+ * path that differs is plain to see. Several such lines are one error line each.
+ */
+export function checkImagesUsed(objects: readonly KubeObject[], pinned: readonly PinnedImage[]): void {
+  if (pinned.length === 0) return;
+  const used = new Set<string>();
+  for (const object of objects) {
+    const spec = podSpecOf(object);
+    for (const list of containerLists) {
+      const containers = spec?.[list];
+      if (!Array.isArray(containers)) continue;
+      for (const container of containers) {
+        if (!isRecord(container) || typeof container.image !== 'string') continue;
+        const reference = parseImageReference(container.image);
+        used.add(reference ? repositoryOf(reference) : container.image);
+      }
+    }
+  }
+  const problems = pinned
+    .filter((image) => !used.has(repositoryOf(image)))
+    .map((image) => {
+      const text = excerpt(image.text, 200);
+      if (used.size === 0) return new TaskError('ImageLineUnusedNoContainers', [image.line, text]);
+      const name = image.path.split('/').pop() ?? '';
+      const sameName = (repository: string) => (repository.split('/').pop() === name ? 0 : 1);
+      const closest = [...used]
+        .sort((a, b) => sameName(a) - sameName(b) || a.localeCompare(b))
+        .slice(0, listedRepositories)
+        .map((repository) => excerpt(repository, 200));
+      const more = used.size > listedRepositories ? ` (and ${used.size - listedRepositories} more)` : '';
+      return new TaskError('ImageLineUnused', [
+        image.line,
+        text,
+        repositoryOf(image),
+        `${closest.join(', ')}${more}`,
+      ]);
+    });
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) throw new TaskErrors(problems);
 }

@@ -3,36 +3,44 @@ import { groupOf, isRecord, objectKey, type KubeObject } from '../shared/kuberne
 import { TaskError, TaskErrors } from '../shared/task-error';
 import { KubernetesApiError } from '../shared/kubernetes/client';
 import { annotate, withoutTraceabilityFields } from './annotations';
+import { withMembership, type ApplySet } from './apply-set';
 import {
-  groupKind,
-  groupKindsAnnotation,
-  namespacesAnnotation,
-  parentObject,
-  parseGroupKind,
-  partOfLabel,
-  withMembership,
-  type ApplySet,
-} from './apply-set';
-import { builtIn, Cluster, core, isCrd, type ApplyResult, type FieldConflict } from './cluster';
+  builtIn,
+  Cluster,
+  fieldManager,
+  isCrd,
+  type ApplyOptions,
+  type ApplyResult,
+  type FieldConflict,
+} from './cluster';
+import type { PruneLimit } from './config';
 import { describeChanges, fieldChanges, type FieldChange } from './diff';
 import { crashingContainers, describeFailure } from './diagnosis';
-import type { ImageReference } from './image-reference';
 import type { ManifestObject } from './manifests';
-import { addImagePullSecrets, pinImages } from './pin-images';
+import { checkManifestNamespace } from './names';
 import { namespaceFor, placed, type NamespaceDefaults } from './placement';
+import {
+  checkPruneLimit,
+  deleteCandidates,
+  describeObject,
+  findPruneCandidates,
+  readApplySet,
+  recordApplySet,
+} from './prune';
+import { restorePreviousRevision, rollbackKinds } from './rollback';
 import { rolloutState, type RolloutState } from './rollout-status';
 import { isWaitable } from './workloads';
 
 /** What the task does, decided from its inputs. */
 export interface RunConfig {
+  /** The objects to apply, their images pinned and pull secrets added (see prepare.ts). */
   readonly manifests: readonly ManifestObject[];
-  readonly images: readonly ImageReference[];
-  readonly imagePullSecrets: readonly string[];
   readonly namespaces: NamespaceDefaults;
   /** Seconds; 0 applies without waiting. */
   readonly rolloutTimeoutSeconds: number;
   readonly rollbackOnFailure: boolean;
   readonly prune: boolean;
+  readonly pruneLimit: PruneLimit;
   readonly dryRun: boolean;
   readonly annotations: Readonly<Record<string, string>>;
   /** Builds the apply set for the deploy's namespace. */
@@ -82,22 +90,14 @@ interface Planned {
 
 const applyConcurrency = 16;
 
-/** Applies the manifests, waits on the rollouts, explains and rolls back a failure, prunes. */
+/**
+ * Finds what a prune would delete (before anything is applied, so that a refused prune
+ * changes nothing), applies the manifests, prunes, waits on the rollouts, and explains
+ * and rolls back a failure.
+ */
 export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> {
   const { cluster } = deps;
-  const pinned = pinImages(
-    addImagePullSecrets(
-      config.manifests.map((m) => m.object),
-      config.imagePullSecrets,
-    ),
-    config.images,
-  );
-  for (const replacement of pinned.replacements) {
-    deps.log(
-      `Image ${replacement.from} -> ${replacement.to} (${replacement.object}, container ${replacement.container})`,
-    );
-  }
-  const sources = config.manifests.map((source, index) => ({ ...source, object: pinned.objects[index]! }));
+  const sources = config.manifests;
 
   // Kinds defined by CRDs in these same manifests can only be resolved once those are applied.
   const crdKinds = new Set(
@@ -128,6 +128,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
       ),
     );
   }
+  for (const { source, info } of resolved) if (info?.namespaced) checkManifestNamespace(source);
   const primaryNamespace = config.namespaces.input || config.namespaces.connection || 'default';
   const set = config.applySet(primaryNamespace);
   const prepare = (source: ManifestObject, info: ResourceInfo): Planned => {
@@ -136,17 +137,37 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
     return { source, info, object };
   };
 
+  const knownNow = resolved.filter((r) => r.info).map((r) => prepare(r.source, r.info!));
+  await checkNamespacesExist(cluster, knownNow, sources);
+
+  // What a prune would delete is known before anything is applied. Kinds whose CRD comes
+  // with these manifests cannot be resolved yet, and so cannot have members from before.
+  const record = await readApplySet(cluster, set);
+  const toPrune = config.prune ? await findPruneCandidates(cluster, set, record, knownNow) : [];
+  checkPruneLimit(toPrune, sources.length, config.pruneLimit);
+
   const applied: AppliedObject[] = [];
   const live = new Map<string, KubeObject>();
+  const appliedConfigs = new Map<string, KubeObject>();
   const before = new Map<string, KubeObject | undefined>();
   const conflicts: TaskError[] = [];
+  const applyOptions: ApplyOptions = { dryRun: config.dryRun, force: false };
   const applyAll = async (planned: readonly Planned[]): Promise<void> => {
     await forEachLimited(planned, applyConcurrency, async (plan) => {
       const { info } = plan;
       let { object } = plan;
       const previous = await cluster.get(info, object.metadata.namespace, object.metadata.name ?? '');
       before.set(objectKey(object), previous);
-      let result = await applyOrInvalid(cluster, info, object, previous, config.dryRun);
+      let result = await applyOrInvalid(cluster, info, object, previous, applyOptions);
+      // Fields an earlier version of this task wrote when it rolled back (an Update under
+      // the same name, which the API server tells apart from this Apply) are its own:
+      // taken back, as kubectl apply --force-conflicts would, rather than reported.
+      if (result.kind === 'conflict' && result.conflicts.every((c) => c.manager === fieldManager)) {
+        deps.log(
+          `${describe(object)}: taking back ${result.conflicts.map((c) => c.field).join(', ')} from an earlier rollback's update by ${fieldManager}`,
+        );
+        result = await applyOrInvalid(cluster, info, object, previous, { ...applyOptions, force: true });
+      }
       // Traceability is a courtesy: an annotation the server will not take is left out, with a warning.
       const refused =
         result.kind === 'conflict'
@@ -166,7 +187,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
             : 'refused as invalid';
         deps.warn(`${describe(object)}: ${ours.join(', ')} could not be written (${why}); applied without.`);
         object = trimmed;
-        result = await applyOrInvalid(cluster, info, object, previous, config.dryRun);
+        result = await applyOrInvalid(cluster, info, object, previous, applyOptions);
       }
       if (result.kind === 'invalid') {
         throw new TaskError(
@@ -180,6 +201,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
         return;
       }
       live.set(objectKey(object), result.live);
+      appliedConfigs.set(objectKey(object), object);
       const changes =
         config.dryRun && previous && result.action === 'configured'
           ? fieldChanges(previous, result.live)
@@ -230,10 +252,19 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   if (conflicts.length > 0) throw oneOrMany(conflicts);
 
   const planned = [...first.map((r) => prepare(r.source, r.info!)), ...rest];
-  if (!config.dryRun) {
-    await recordApplySet(cluster, set, planned, config.prune, applied, deps);
+  const pruned = toPrune.map(({ object }) => ({
+    kind: object.kind,
+    ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
+    name: object.metadata.name ?? '',
+    action: 'pruned' as const,
+  }));
+  if (config.dryRun) {
+    for (const { object } of toPrune) deps.log(`(dry run) ${describeObject(object)} pruned`);
+    return { objects: [...applied, ...pruned], rollouts: [], rolloutStatus: 'DryRun' };
   }
-  if (config.dryRun) return { objects: applied, rollouts: [], rolloutStatus: 'DryRun' };
+  await deleteCandidates(cluster, toPrune, deps.log);
+  applied.push(...pruned);
+  await recordApplySet(cluster, set, record, planned, config.prune);
 
   const workloads = planned
     .filter((plan) => isWaitable(plan.object))
@@ -248,11 +279,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   if (failing.length === 0) return { objects: applied, rollouts: waited, rolloutStatus: 'Succeeded' };
 
   const diagnosis: string[] = [];
-  for (const failed of failing) {
-    const workload = workloads.find((w) => objectKey(w.plan.object) === failed.workload)!;
-    diagnosis.push(...(await explain(cluster, failed.latest, failed.verdict)));
-    void workload;
-  }
+  for (const failed of failing) diagnosis.push(...(await explain(cluster, failed.latest, failed.verdict)));
   let rollouts: RolloutResult[] = waited.map(({ workload, outcome, message, durationMs }) => ({
     workload,
     outcome,
@@ -263,7 +290,16 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   if (config.rollbackOnFailure) {
     const rolledBack = await rollBack(
       cluster,
-      failing.map((f) => ({ key: f.workload, live: f.latest, existedBefore: !!before.get(f.workload) })),
+      failing.map((f) => {
+        const { plan } = workloads.find((w) => objectKey(w.plan.object) === f.workload)!;
+        return {
+          key: f.workload,
+          info: plan.info,
+          applied: appliedConfigs.get(f.workload) ?? plan.object,
+          live: f.latest,
+          existedBefore: !!before.get(f.workload),
+        };
+      }),
       config.rolloutTimeoutSeconds * 1000,
       deps,
     );
@@ -279,10 +315,38 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   };
 }
 
-function describe(object: KubeObject): string {
-  return object.metadata.namespace
-    ? `${object.kind} ${object.metadata.namespace}/${object.metadata.name}`
-    : `${object.kind} ${object.metadata.name}`;
+const describe = describeObject;
+
+const namespacesInfo: ResourceInfo = {
+  group: '',
+  version: 'v1',
+  resource: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
+
+/**
+ * Every namespace the objects go to must exist or be created by the manifests: checked
+ * (one read each) before anything is applied, so that a missing one is one clear line
+ * and not a 404 halfway through the apply.
+ */
+async function checkNamespacesExist(
+  cluster: Cluster,
+  planned: readonly Planned[],
+  sources: readonly ManifestObject[],
+): Promise<void> {
+  const created = new Set(
+    sources
+      .filter((s) => groupOf(s.object) === '' && s.object.kind === 'Namespace')
+      .map((s) => s.object.metadata.name),
+  );
+  const needed = new Set(
+    planned.map((p) => p.object.metadata.namespace).filter((ns): ns is string => !!ns && !created.has(ns)),
+  );
+  for (const namespace of needed) {
+    if (!(await cluster.get(namespacesInfo, undefined, namespace)))
+      throw new TaskError('NamespaceNotFound', [namespace]);
+  }
 }
 
 /** Server-side apply, with a 422 whose causes name fields read as data, so that annotation fields can be dropped. */
@@ -291,10 +355,10 @@ async function applyOrInvalid(
   info: ResourceInfo,
   object: KubeObject,
   previous: KubeObject | undefined,
-  dryRun: boolean,
+  options: ApplyOptions,
 ): Promise<ApplyResult | { kind: 'invalid'; fields: string[]; error: KubernetesApiError }> {
   try {
-    return await cluster.apply(info, object, previous, dryRun);
+    return await cluster.apply(info, object, previous, options);
   } catch (error) {
     if (!(error instanceof KubernetesApiError) || error.status !== 422) throw error;
     const fields = error.causes.map((cause) => cause.field ?? '');
@@ -381,70 +445,6 @@ async function waitForEstablished(cluster: Cluster, name: string): Promise<boole
     clearTimeout(timer);
   }
   return established;
-}
-
-async function recordApplySet(
-  cluster: Cluster,
-  set: ApplySet,
-  planned: readonly Planned[],
-  prune: boolean,
-  applied: AppliedObject[],
-  deps: RunDeps,
-): Promise<void> {
-  const secrets = core('secrets', 'Secret');
-  const parent = await cluster.get(secrets, set.parentNamespace, set.parentName);
-  const previousKinds = (parent?.metadata.annotations?.[groupKindsAnnotation] ?? '')
-    .split(',')
-    .filter(Boolean);
-  const previousNamespaces = (parent?.metadata.annotations?.[namespacesAnnotation] ?? '')
-    .split(',')
-    .filter(Boolean);
-  const kinds = planned.map((p) => groupKind(p.object.kind, p.info.group));
-  const namespaces = planned.map((p) => p.object.metadata.namespace).filter((ns): ns is string => !!ns);
-  // The parent records old and new members until a prune has removed the old ones.
-  const allKinds = prune ? kinds : [...previousKinds, ...kinds];
-  const allNamespaces = prune ? namespaces : [...previousNamespaces, ...namespaces];
-  if (!prune) {
-    await cluster.apply(secrets, parentObject(set, allKinds, allNamespaces), parent, false);
-    return;
-  }
-  const current = new Set(planned.map((p) => objectKey(p.object)));
-  const searchNamespaces = [...new Set([set.parentNamespace, ...previousNamespaces, ...namespaces])];
-  for (const text of new Set([...previousKinds, ...kinds])) {
-    const { kind, group } = parseGroupKind(text);
-    const candidates = planned.find((p) => p.object.kind === kind && p.info.group === group)?.info;
-    const info = candidates ?? (await resolveGroupKind(cluster, kind, group));
-    if (!info) continue;
-    const scopes = info.namespaced ? searchNamespaces : [undefined];
-    for (const namespace of scopes) {
-      const { items } = await cluster.list(info, namespace, { labelSelector: `${partOfLabel}=${set.id}` });
-      for (const item of items) {
-        if (item.metadata.labels?.[partOfLabel] !== set.id || current.has(objectKey(item))) continue;
-        await cluster.delete(info, item.metadata.namespace, item.metadata.name ?? '');
-        applied.push({
-          kind,
-          ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
-          name: item.metadata.name ?? '',
-          action: 'pruned',
-        });
-        deps.log(`${describe(item)} pruned`);
-      }
-    }
-  }
-  await cluster.apply(secrets, parentObject(set, kinds, namespaces), parent, false);
-}
-
-async function resolveGroupKind(
-  cluster: Cluster,
-  kind: string,
-  group: string,
-): Promise<ResourceInfo | undefined> {
-  const versions = group === '' ? ['v1'] : ['v1', 'v1beta1', 'v2'];
-  for (const version of versions) {
-    const info = await cluster.discovery.resolve(group ? `${group}/${version}` : version, kind);
-    if (info) return info;
-  }
-  return undefined;
 }
 
 interface Waited extends RolloutResult {
@@ -603,41 +603,35 @@ async function explain(cluster: Cluster, workload: KubeObject, verdict: string):
 }
 
 /**
- * Restores each failed Deployment or StatefulSet to its previous revision and waits for
- * that: a Deployment gets its previous ReplicaSet's pod template (as `kubectl rollout
- * undo` does), a StatefulSet its previous ControllerRevision's patch.
+ * Restores each failed Deployment, StatefulSet or DaemonSet that existed before this
+ * deploy to its previous revision (see rollback.ts), and waits for that.
  */
 async function rollBack(
   cluster: Cluster,
-  failed: readonly { key: string; live: KubeObject; existedBefore: boolean }[],
+  failed: readonly {
+    key: string;
+    info: ResourceInfo;
+    applied: KubeObject;
+    live: KubeObject;
+    existedBefore: boolean;
+  }[],
   timeoutMs: number,
   deps: RunDeps,
 ): Promise<Map<string, RolloutResult>> {
   const results = new Map<string, RolloutResult>();
+  const notRolledBack = (key: string, message: string): void => {
+    results.set(key, { workload: key, outcome: 'notRolledBack', message, durationMs: 0 });
+  };
   const toWait: { plan: Planned; live: KubeObject }[] = [];
-  for (const { key, live, existedBefore } of failed) {
-    const info = await cluster.resolve(live);
-    if (!info || !['Deployment', 'StatefulSet'].includes(live.kind)) continue;
+  for (const { key, info, applied, live, existedBefore } of failed) {
+    if (!(rollbackKinds as readonly string[]).includes(live.kind) || groupOf(live) !== 'apps') continue;
     if (!existedBefore) {
-      results.set(key, {
-        workload: key,
-        outcome: 'notRolledBack',
-        message: 'not rolled back: it is new, there is no previous revision',
-        durationMs: 0,
-      });
+      notRolledBack(key, 'not rolled back: it is new, there is no previous revision');
       continue;
     }
-    const restored =
-      live.kind === 'Deployment'
-        ? await undoDeployment(cluster, info, live)
-        : await undoStatefulSet(cluster, info, live);
-    if (!restored) {
-      results.set(key, {
-        workload: key,
-        outcome: 'notRolledBack',
-        message: 'not rolled back: no previous revision found',
-        durationMs: 0,
-      });
+    const restored = await restorePreviousRevision(cluster, { info, applied, live });
+    if (restored.kind === 'skipped') {
+      notRolledBack(key, restored.reason);
       continue;
     }
     deps.log(`${key}: rolling back to revision ${restored.revision}`);
@@ -660,76 +654,4 @@ async function rollBack(
     });
   }
   return results;
-}
-
-async function undoDeployment(
-  cluster: Cluster,
-  info: ResourceInfo,
-  deployment: KubeObject,
-): Promise<{ live: KubeObject; revision: string } | undefined> {
-  const revisionOf = (o: KubeObject): number =>
-    Number(o.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
-  const current = revisionOf(deployment);
-  const owned = (await cluster.list(builtIn('ReplicaSet'), deployment.metadata.namespace)).items.filter(
-    (rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
-  );
-  const previous = owned
-    .filter((rs) => revisionOf(rs) < current || current === 0)
-    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
-  if (!previous || !isRecord(previous.spec) || !isRecord(previous.spec.template)) return undefined;
-  const template = structuredClone(previous.spec.template) as {
-    metadata?: { labels?: Record<string, string> };
-  };
-  delete template.metadata?.labels?.['pod-template-hash'];
-  const live = await cluster.patch(
-    info,
-    deployment.metadata.namespace,
-    deployment.metadata.name ?? '',
-    'application/json-patch+json',
-    [{ op: 'replace', path: '/spec/template', value: template }],
-  );
-  return { live, revision: String(revisionOf(previous)) };
-}
-
-async function undoStatefulSet(
-  cluster: Cluster,
-  info: ResourceInfo,
-  statefulSet: KubeObject,
-): Promise<{ live: KubeObject; revision: string } | undefined> {
-  const status = isRecord(statefulSet.status) ? statefulSet.status : {};
-  const revisions = (
-    await cluster.list(builtIn('ControllerRevision'), statefulSet.metadata.namespace)
-  ).items.filter((r) => r.metadata.ownerReferences?.some((o) => o.uid === statefulSet.metadata.uid));
-  const number = (r: KubeObject): number => Number(r.revision ?? 0);
-  const currentRevision = revisions.find((r) => r.metadata.name === status.updateRevision);
-  const previous = revisions
-    .filter((r) => !currentRevision || number(r) < number(currentRevision))
-    .sort((a, b) => number(b) - number(a))[0];
-  if (!previous || previous === currentRevision) return undefined;
-  const live = await cluster.patch(
-    info,
-    statefulSet.metadata.namespace,
-    statefulSet.metadata.name ?? '',
-    'application/strategic-merge-patch+json',
-    previous.data,
-  );
-  // With OrderedReady, the controller waits for the broken pod to become ready before it
-  // replaces it, which it never does: the documented fix ("forced rollback") is to delete
-  // the pods of the failed revision once the template is reverted.
-  // https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback
-  const failedRevision = typeof status.updateRevision === 'string' ? status.updateRevision : undefined;
-  if (failedRevision && failedRevision !== previous.metadata.name) {
-    const pods = core('pods', 'Pod');
-    for (const pod of await cluster.podsOf(statefulSet)) {
-      if (pod.metadata.labels?.['controller-revision-hash'] === failedRevision && !isPodReady(pod))
-        await cluster.delete(pods, pod.metadata.namespace, pod.metadata.name ?? '');
-    }
-  }
-  return { live, revision: String(number(previous)) };
-}
-
-function isPodReady(pod: KubeObject): boolean {
-  const conditions =
-    isRecord(pod.status) && Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
-  return conditions.some((c: unknown) => isRecord(c) && c.type === 'Ready' && c.status === 'True');
 }

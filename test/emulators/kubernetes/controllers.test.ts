@@ -273,6 +273,20 @@ describe('emulated Kubernetes controllers', () => {
     assert.match(rollout.stdout, /daemon set "agent" successfully rolled out/);
     assert.equal(get('DaemonSet', 'agent').status.updatedNumberScheduled, 3);
     assert.ok(pods('agent').every((pod) => pod.spec.containers[0].image === 'registry.test/agent:2'));
+    // Back to the first template: its ControllerRevision is reused and becomes the newest
+    // (controller_history's "update the revision number of an equal revision"), which is
+    // what kubectl rollout undo reads to pick the previous one.
+    await apply(daemonSet('registry.test/agent:1'));
+    const back = await fixture.kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=30s']);
+    assert.equal(back.code, 0, back.stderr);
+    const revisions = fixture.cluster
+      .listObjects('ControllerRevision', 'default')
+      .filter((each) => each.metadata.name.startsWith('agent-'))
+      .map((each) => [each.data.spec.template.spec.containers[0].image, each.revision]);
+    assert.deepEqual(revisions.sort(), [
+      ['registry.test/agent:1', 3],
+      ['registry.test/agent:2', 2],
+    ]);
   });
 
   it('completes a Job, and fails one past its backoffLimit', async () => {

@@ -113,6 +113,38 @@ describe('emulated Kubernetes: field sets, apply, patches and selectors', () => 
     assert.equal(entries.find((each) => each.manager === 'a')!.fieldsV1['f:spec']!['f:replicas'], undefined);
   });
 
+  it('gives an update a list item only when it adds the item, as kubectl set image shows', () => {
+    const created = applyConfiguration(undefined, deployment(2), {
+      manager: 'a',
+      apiVersion: 'apps/v1',
+      force: false,
+    });
+    const withImage = (object: typeof created, image: string, extra: object[] = []) => ({
+      ...object,
+      spec: { ...object.spec, template: { spec: { containers: [container(image), ...extra] } } },
+    });
+    const updated = recordUpdate(created, withImage(created, 'app:2', [{ name: 'sidecar', image: 's:1' }]), {
+      manager: 'kubectl-set',
+      apiVersion: 'apps/v1',
+    });
+    const entry = (updated.metadata.managedFields as { manager: string; fieldsV1: unknown }[]).find(
+      (each) => each.manager === 'kubectl-set',
+    )!;
+    // The existing item keeps its owner; only its changed image and the new item move.
+    assert.deepEqual(entry.fieldsV1, {
+      'f:spec': {
+        'f:template': {
+          'f:spec': {
+            'f:containers': {
+              'k:{"name":"app"}': { 'f:image': {} },
+              'k:{"name":"sidecar"}': { '.': {}, 'f:image': {}, 'f:name': {} },
+            },
+          },
+        },
+      },
+    });
+  });
+
   it('names patch types by content type', () => {
     const cases: [string, string | undefined][] = [
       ['application/apply-patch+yaml', 'apply'],

@@ -135,10 +135,14 @@ export function recordUpdate(
   const managers = readManagers(old);
   const after = fieldSetOf(updated, context.subresource === 'status');
   const before = old ? fieldSetOf(old, context.subresource === 'status') : new Set<string>();
+  // A list item's own entry (`.`) goes to whoever added the item; a change inside an
+  // existing item moves only the changed fields (structured-merge-diff's Compare: the
+  // item is neither Added nor Modified), as `kubectl set image` leaves it.
   const changed = new Set(
     [...after].filter(
       (path) =>
-        !before.has(path) || !deepEqual(valueAt(old, splitPath(path)), valueAt(updated, splitPath(path))),
+        !before.has(path) ||
+        (!path.endsWith('.') && !deepEqual(valueAt(old, splitPath(path)), valueAt(updated, splitPath(path)))),
     ),
   );
   const removed = [...before].filter((path) => !after.has(path));

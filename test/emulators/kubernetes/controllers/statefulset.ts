@@ -8,6 +8,7 @@ import {
   podFromTemplate,
   recordEvent,
   remove,
+  writeObject,
   writeStatus,
   type ControllerContext,
 } from './context';
@@ -33,8 +34,14 @@ export function ensureRevision(
   const hash = safeHash(template);
   const name = `${owner.metadata.name}-${hash}`;
   const revisions = owned(context, owner, 'apps', 'ControllerRevision');
-  if (!revisions.some((each) => each.metadata.name === name)) {
-    const next = Math.max(0, ...revisions.map((each) => Number(each.revision ?? 0))) + 1;
+  const next = Math.max(0, ...revisions.map((each) => Number(each.revision ?? 0))) + 1;
+  const equal = revisions.find((each) => each.metadata.name === name);
+  if (equal) {
+    // A template seen before (a rollback) reuses its revision, which becomes the newest
+    // again, as the controllers' history does (k8s.io/kubernetes pkg/controller/history,
+    // used by statefulset's getStatefulSetRevisions and daemonset's constructHistory).
+    if (Number(equal.revision ?? 0) < next - 1) writeObject(context, equal, { ...equal, revision: next });
+  } else {
     createOwned(context, owner, 'apps', 'ControllerRevision', {
       apiVersion: 'apps/v1',
       kind: 'ControllerRevision',
