@@ -68,26 +68,71 @@ export function repositoryOf(reference: ImageReference): string {
 /** A reference from the `images` input, with the line it came from. */
 export interface PinnedImage extends ImageReference {
   readonly line: number;
+  /**
+   * The repository a `<repository> => <reference>` line replaces, when it is not the
+   * reference's own. Without a registry it matches that path in any registry.
+   */
+  readonly replaces?: { readonly text: string; readonly registry?: string; readonly path: string };
+}
+
+/** The key a line is known by: the repository it replaces. */
+export function replacedRepository(image: PinnedImage): string {
+  if (!image.replaces) return repositoryOf(image);
+  return image.replaces.registry ? `${image.replaces.registry}/${image.replaces.path}` : image.replaces.path;
+}
+
+/** Whether a container's image is one a line replaces. */
+export function replaces(image: PinnedImage, container: ImageReference): boolean {
+  if (!image.replaces) return repositoryOf(container) === repositoryOf(image);
+  if (image.replaces.registry) return repositoryOf(container) === replacedRepository(image);
+  return writtenPath(container) === image.replaces.path;
+}
+
+/** A repository's path as a user writes it: Docker Hub's `library/` left out. */
+function writtenPath(reference: ImageReference): string {
+  return reference.registry === 'docker.io' ? reference.path.replace(/^library\//, '') : reference.path;
 }
 
 /**
- * Parses the `images` input: one pinned reference per line, each with a tag or a digest
- * (a bare repository would pin nothing). Two lines for one repository are ambiguous; the
- * same line twice is kept once, with its first line number.
+ * Parses the `images` input, one line each: a pinned reference (with a tag or a digest; a
+ * bare repository would pin nothing) replaces the images of its own repository, and
+ * `<repository> => <pinned reference>` replaces the images of the repository on the left,
+ * a path alone matching it in any registry (so manifests that name `orders/api` get each
+ * environment's own registry). Two lines for one repository are ambiguous; the same line
+ * twice is kept once, with its first line number.
  */
 export function parseImageLines(lines: readonly NumberedLine[]): PinnedImage[] {
   const byRepository = new Map<string, PinnedImage>();
   for (const { line, text } of lines) {
-    const reference = parseImageReference(text);
+    const arrow = text.indexOf('=>');
+    const target = arrow < 0 ? text : text.slice(arrow + 2);
+    const reference = parseImageReference(target);
     if (!reference || (!reference.tag && !reference.digest)) {
       throw new TaskError('ImageLineInvalid', [line, excerpt(text, 200)]);
     }
-    const repository = repositoryOf(reference);
-    const earlier = byRepository.get(repository);
-    if (earlier && earlier.text !== reference.text) {
-      throw new TaskError('ImageLineDuplicate', [line, repository, earlier.text, reference.text]);
+    let image: PinnedImage = { ...reference, line };
+    if (arrow >= 0) {
+      const left = text.slice(0, arrow).trim();
+      const source = parseImageReference(left);
+      if (!source || source.tag || source.digest) {
+        throw new TaskError('ImageLineSourceInvalid', [line, excerpt(left, 200)]);
+      }
+      const explicitRegistry = /^[^/]*[.:][^/]*\//.test(left) || /^localhost\//.test(left);
+      image = {
+        ...image,
+        replaces: {
+          text: left,
+          ...(explicitRegistry ? { registry: source.registry } : {}),
+          path: explicitRegistry ? source.path : writtenPath(source),
+        },
+      };
     }
-    if (!earlier) byRepository.set(repository, { ...reference, line });
+    const repository = replacedRepository(image);
+    const earlier = byRepository.get(repository);
+    if (earlier && earlier.text !== image.text) {
+      throw new TaskError('ImageLineDuplicate', [line, repository, earlier.text, image.text]);
+    }
+    if (!earlier) byRepository.set(repository, image);
   }
   return [...byRepository.values()];
 }

@@ -94,6 +94,43 @@ describe('image pinning', () => {
     }
   });
 
+  it('maps a repository to a reference with =>, a path alone matching it in any registry', () => {
+    const to = `contosoprod.azurecr.io/orders/api@${digest}`;
+    // [image in the manifest, line, replaced?]
+    const table: [string, string, boolean][] = [
+      ['orders/api:latest', `orders/api => ${to}`, true],
+      ['contosononprod.azurecr.io/orders/api:1', `orders/api => ${to}`, true],
+      ['myregistry:5000/orders/api', `orders/api => ${to}`, true],
+      ['contosononprod.azurecr.io/orders/api-worker:1', `orders/api => ${to}`, false],
+      ['contosononprod.azurecr.io/team/orders/api:1', `orders/api => ${to}`, false],
+      ['nginx:1.25', `nginx => ${to}`, true],
+      ['contosononprod.azurecr.io/orders/api:1', `contosononprod.azurecr.io/orders/api => ${to}`, true],
+      ['other.azurecr.io/orders/api:1', `contosononprod.azurecr.io/orders/api => ${to}`, false],
+    ];
+    for (const [image, line, replaced] of table) {
+      const { objects } = pinImages(
+        [workload('apps/v1', 'Deployment', podSpec([image]))],
+        parseImageLines(numbered([line])),
+      );
+      assert.equal(imagesOf(objects[0]!)[0], replaced ? to : image, `${image} with ${line}`);
+    }
+  });
+
+  it('refuses a mapped repository that carries a tag, and a mapping that replaces nothing', () => {
+    assert.throws(
+      () => parseImageLines(numbered([`orders/api:1 => contoso.azurecr.io/orders/api@${digest}`])),
+      (error: TaskError) => error.key === 'ImageLineSourceInvalid' && error.args[0] === 1,
+    );
+    const pinned = parseImageLines(numbered([`orders/web => contoso.azurecr.io/orders/web@${digest}`]));
+    assert.throws(
+      () => checkImagesUsed([workload('apps/v1', 'Deployment', podSpec(['orders/api:1']))], pinned),
+      (error: TaskError) =>
+        error.key === 'ImageLineUnused' &&
+        String(error.args[1]).startsWith('orders/web => ') &&
+        error.args[2] === 'orders/web',
+    );
+  });
+
   it('leaves objects without pods alone', () => {
     const configMap: KubeObject = {
       apiVersion: 'v1',

@@ -1,7 +1,14 @@
 import { isRecord, objectKey, type KubeObject } from '../shared/kubernetes/object';
 import { excerpt } from '../shared/redaction';
 import { TaskError, TaskErrors } from '../shared/task-error';
-import { parseImageReference, repositoryOf, type ImageReference, type PinnedImage } from './image-reference';
+import {
+  parseImageReference,
+  replacedRepository,
+  replaces,
+  repositoryOf,
+  type ImageReference,
+  type PinnedImage,
+} from './image-reference';
 import { podSpecOf } from './workloads';
 
 /** One image the task replaced. */
@@ -16,18 +23,18 @@ export interface ImageReplacement {
 const containerLists = ['initContainers', 'containers'] as const;
 
 /**
- * Replaces every container and init container image whose repository matches one of
- * `pinned` with the pinned reference, in Deployments, StatefulSets, DaemonSets, Jobs,
- * CronJobs, ReplicaSets and Pods. Returns new objects; the inputs are left alone.
+ * Replaces every container and init container image that a line of `pinned` replaces
+ * (its repository, or the one left of its `=>`) with the pinned reference, in Deployments,
+ * StatefulSets, DaemonSets, Jobs, CronJobs, ReplicaSets and Pods. Returns new objects; the
+ * inputs are left alone.
  */
 export function pinImages(
   objects: readonly KubeObject[],
-  pinned: readonly ImageReference[],
+  pinned: readonly PinnedImage[],
 ): { objects: KubeObject[]; replacements: ImageReplacement[] } {
-  const byRepository = new Map(pinned.map((reference) => [repositoryOf(reference), reference.text]));
   const replacements: ImageReplacement[] = [];
   const result = objects.map((original) => {
-    if (byRepository.size === 0 || !podSpecOf(original)) return original;
+    if (pinned.length === 0 || !podSpecOf(original)) return original;
     const object = structuredClone(original);
     const spec = podSpecOf(object)!;
     for (const list of containerLists) {
@@ -36,7 +43,7 @@ export function pinImages(
       for (const container of containers) {
         if (!isRecord(container) || typeof container.image !== 'string') continue;
         const current = parseImageReference(container.image);
-        const to = current && byRepository.get(repositoryOf(current));
+        const to = current && pinned.find((image) => replaces(image, current))?.text;
         if (to === undefined || to === container.image) continue;
         replacements.push({
           object: objectKey(object),
@@ -86,6 +93,7 @@ const listedRepositories = 5;
 export function checkImagesUsed(objects: readonly KubeObject[], pinned: readonly PinnedImage[]): void {
   if (pinned.length === 0) return;
   const used = new Set<string>();
+  const references: ImageReference[] = [];
   for (const object of objects) {
     const spec = podSpecOf(object);
     for (const list of containerLists) {
@@ -95,13 +103,14 @@ export function checkImagesUsed(objects: readonly KubeObject[], pinned: readonly
         if (!isRecord(container) || typeof container.image !== 'string') continue;
         const reference = parseImageReference(container.image);
         used.add(reference ? repositoryOf(reference) : container.image);
+        if (reference) references.push(reference);
       }
     }
   }
   const problems = pinned
-    .filter((image) => !used.has(repositoryOf(image)))
+    .filter((image) => !references.some((reference) => replaces(image, reference)))
     .map((image) => {
-      const text = excerpt(image.text, 200);
+      const text = excerpt(image.replaces ? `${image.replaces.text} => ${image.text}` : image.text, 200);
       if (used.size === 0) return new TaskError('ImageLineUnusedNoContainers', [image.line, text]);
       const name = image.path.split('/').pop() ?? '';
       const sameName = (repository: string) => (repository.split('/').pop() === name ? 0 : 1);
@@ -113,7 +122,7 @@ export function checkImagesUsed(objects: readonly KubeObject[], pinned: readonly
       return new TaskError('ImageLineUnused', [
         image.line,
         text,
-        repositoryOf(image),
+        replacedRepository(image),
         `${closest.join(', ')}${more}`,
       ]);
     });
