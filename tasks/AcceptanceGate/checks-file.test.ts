@@ -90,6 +90,13 @@ describe('checks file', () => {
       problem: /YAML syntax/,
     },
     {
+      name: 'a repeated key',
+      yaml: 'checks:\n  - name: a\n    path: /a\n    path: /b\n',
+      line: 4,
+      field: '(yaml)',
+      problem: /the key "path" is repeated in one mapping \(first on line 3\)/,
+    },
+    {
       name: 'an unknown assertion',
       yaml: 'checks:\n  - name: a\n    path: /a\n    assertions:\n      - jsonPath: $.x\n        startsWith: y\n',
       line: 6,
@@ -200,5 +207,53 @@ describe('checks file', () => {
       found.map((p) => p.line),
       [3, 6],
     );
+  });
+});
+
+describe('checks file at scale', function () {
+  // A guard, not a benchmark: quadratic work (1 MB took 40 s once) fails it, noise does not.
+  this.timeout(120_000);
+
+  /** A checks file of about `bytes`: many checks, and one POST whose body is a large mapping. */
+  function largeChecksFile(bytes: number): string {
+    const checks: string[] = [];
+    let size = 0;
+    for (let index = 0; size < bytes / 10; index++) {
+      const check = [
+        `  - name: item ${index}`,
+        `    path: /items/${index}`,
+        '    headers:',
+        '      Authorization: Bearer $(apiToken)',
+        '    assertions:',
+        `      - jsonPath: $.items[?(@.sku == 'A${index}')].quantity`,
+        '        equals: 2',
+      ].join('\n');
+      checks.push(check);
+      size += check.length + 1;
+    }
+    const fields: string[] = [];
+    for (let index = 0; size < bytes; index++) {
+      const field = `field${index}: value ${index}`;
+      fields.push(field);
+      size += field.length + 2;
+    }
+    checks.push(`  - name: bulk upload\n    method: POST\n    path: /bulk\n    body: {${fields.join(', ')}}`);
+    return `checks:\n${checks.join('\n')}\n`;
+  }
+
+  function secondsToParse(text: string): number {
+    const started = performance.now();
+    const parsed = parseChecks(text, 'large.yaml', lookup);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems.slice(0, 3)));
+    return seconds;
+  }
+
+  it('validates a 1 MB file in time that grows about as fast as its size', () => {
+    const quarter = secondsToParse(largeChecksFile(256 * 1024));
+    const whole = secondsToParse(largeChecksFile(1024 * 1024));
+    assert.ok(whole < 10, `1 MB took ${whole.toFixed(1)} s`);
+    // Four times the text may take about four times as long; quadratic work takes sixteen.
+    assert.ok(whole < 12 * quarter + 0.5, `256 KB took ${quarter.toFixed(2)} s, 1 MB ${whole.toFixed(2)} s`);
   });
 });
