@@ -90,6 +90,13 @@ describe('checks file', () => {
       problem: /YAML syntax/,
     },
     {
+      name: 'a JSONPath that does not compile',
+      yaml: 'checks:\n  - name: a\n    path: /a\n    assertions:\n      - jsonPath: $.version[?(@ =~ /^1/\n        matches: x\n',
+      line: 5,
+      field: 'checks[0] (a).assertions[0].jsonPath',
+      problem: /^is not a valid JSONPath: the "\(" at character 12 is not closed; close it with "\)"$/,
+    },
+    {
       name: 'a repeated key',
       yaml: 'checks:\n  - name: a\n    path: /a\n    path: /b\n',
       line: 4,

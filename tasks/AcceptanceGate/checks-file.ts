@@ -19,6 +19,7 @@ import {
   type Operator,
   type StatusExpectation,
 } from './checks';
+import { jsonPathProblem } from './json-path';
 
 /**
  * Parses and validates a checks file (or inline YAML) into Checks. Every mistake is
@@ -502,6 +503,16 @@ function readAssertion(node: Node, field: string, context: Context): Assertion |
         entries.get('jsonPath'),
         `${field}.jsonPath`,
         `must start with "$", for example $.status; it is "${path}"`,
+      );
+      return undefined;
+    }
+    const pathProblem = jsonPathProblem(path);
+    if (pathProblem) {
+      noteProblem(
+        context,
+        entries.get('jsonPath'),
+        `${field}.jsonPath`,
+        `is not a valid JSONPath: ${pathProblem}`,
       );
       return undefined;
     }
