@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { parseChecks, type ChecksProblem } from './checks-file';
+import { parseChecks, type ChecksProblem, type PipelineVariable } from './checks-file';
 
-const variables: Record<string, string> = { apiToken: 'tok-123456789', tenant: 'contoso' };
+const variables: Record<string, PipelineVariable> = {
+  apiToken: { value: 'tok-123456789', secret: true },
+  tenant: { value: 'contoso', secret: false },
+};
 const lookup = (name: string) => variables[name];
 
 function problems(yaml: string): ChecksProblem[] {
@@ -71,8 +74,7 @@ describe('checks file', () => {
         'header:exists',
       ],
     );
-    assert.ok(parsed.variableValues.includes('tok-123456789'));
-    assert.ok(parsed.variableValues.includes('contoso'));
+    assert.deepEqual(parsed.secretValues, ['tok-123456789'], 'only secret variables are secret values');
   });
 
   it('accepts a bare list of checks', () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TaskError } from '../shared/task-error';
+import { failureLine } from './junit';
 import { runInShell, runTestCommand, type TestCommandDeps } from './test-command';
 
 const mochaBin = resolve(__dirname, '..', '..', 'node_modules', 'mocha', 'bin', 'mocha.js');
@@ -21,7 +22,7 @@ describe('test command', () => {
       readdirSync(dir)
         .filter((name) => new RegExp(`^${glob.replace('.', '\\.').replace('*', '.*')}$`).test(name))
         .map((name) => ({ path: join(dir, name), modifiedMs: statSync(join(dir, name)).mtimeMs })),
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: (path) => readFileSync(path),
     now: () => Date.now(),
   });
   const mocha = `"${process.execPath}" "${mochaBin}" --no-config --reporter xunit --reporter-option output=TEST-acceptance.xml spec.js`;
@@ -63,7 +64,7 @@ describe('test command', () => {
       deps(),
     );
     assert.deepEqual(
-      cases.map((c) => [c.name, c.outcome, c.attempts, c.message]),
+      cases.map((c) => [c.name, c.outcome, c.attempts, failureLine(c, (text) => text)]),
       [['flaps once', 'flaky', 2, 'first run fails']],
     );
   });

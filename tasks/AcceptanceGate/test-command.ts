@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { TaskError } from '../shared/task-error';
 import { JUnitReadError, mergeRuns, parseJUnit, type TestCase } from './junit';
+import { decodeText } from './text-file';
 
 /**
  * Runs the team’s own acceptance suite: a command in a shell with STAGING_BASE_URL
@@ -21,7 +22,7 @@ export interface TestCommandDeps {
   readonly runShell: (command: string, env: Readonly<Record<string, string>>) => Promise<number>;
   /** Files matching the results glob now. */
   readonly findResults: (glob: string) => ResultFile[];
-  readonly readFile: (path: string) => string;
+  readonly readFile: (path: string) => Uint8Array;
   readonly now: () => number;
 }
 
@@ -78,8 +79,10 @@ function readResults(
     ]);
   }
   return fresh.flatMap((file) => {
+    const decoded = decodeText(deps.readFile(file.path));
+    if (!decoded.ok) throw new TaskError('TestResultsUnreadable', [file.path, decoded.problem]);
     try {
-      return parseJUnit(deps.readFile(file.path));
+      return parseJUnit(decoded.text);
     } catch (error) {
       if (error instanceof JUnitReadError)
         throw new TaskError('TestResultsUnreadable', [file.path, error.message]);
