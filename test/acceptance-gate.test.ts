@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTask, type TaskRun, type TaskRunResult } from './harness/agent';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
@@ -247,6 +247,46 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       /<testcase classname="orders api" name="has a refund endpoint"[^>]*>\s*<failure message="refunds answered 404/,
     );
     assert.match(run.summaries[0]?.content ?? '', /\| Mocha Tests \| 1 \| 0 \| 1 \| 0 \|/);
+  });
+
+  describe('test command time limit (on a clock 600 times faster)', () => {
+    const fastClock = {
+      NODE_OPTIONS: `--require ${join(repoRoot, 'test', 'fixtures', 'fast-clock.cjs')}`,
+      GATE_CLOCK_SPEEDUP: '600',
+    };
+    const running = (pid: number) => {
+      const stat = `/proc/${pid}/stat`;
+      return existsSync(stat) && !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+    };
+
+    for (const node of ['node20', 'node24'] as const) {
+      it(`stops a command that never ends, with all it started, says so, and shows progress meanwhile (${node})`, async () => {
+        const run = await runTask({
+          task: 'AcceptanceGate',
+          node,
+          inputs: {
+            baseUrl: staging.url,
+            testCommand: 'sleep 600 & echo $! > background.pid; sleep 600',
+            testTimeoutMinutes: '2',
+          },
+          env: fastClock,
+          timeoutMs: 20_000,
+        });
+        assert.equal(run.result?.status, 'Failed', run.log);
+        assert.match(
+          run.result?.message ?? '',
+          /^The test command 'sleep 600 & .*' did not finish within 2 minute\(s\), so it was stopped with every process it started\. .*raise testTimeoutMinutes\.$/,
+        );
+        const progress = run.logLines.filter((line) => /^The test command is still running \(/.test(line));
+        assert.ok(progress.length >= 2, run.log);
+        assert.match(progress[0] ?? '', /\(\d+ s of at most 2 min\)/);
+        assert.ok(run.durationMs < 15_000, `took ${run.durationMs} ms`);
+        const background = Number(readFileSync(join(run.dirs.sources, 'background.pid'), 'utf8'));
+        assert.equal(running(background), false, 'the background child of the command was stopped');
+        assert.equal(run.outputVariables.get('passRate')?.value, '0');
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+      });
+    }
   });
 
   describe('restricted command mode', () => {

@@ -25,7 +25,7 @@ import {
 import { createSend } from './http-client';
 import { credentialHeaderValues } from './redact';
 import { runGate, type GateConfig } from './run';
-import { runInShell } from './test-command';
+import { runInShell } from './shell';
 import { controlCharacterProblem, decodeText } from './text-file';
 
 // Constants come before the entry point, which runs as soon as the bundle loads.
@@ -34,6 +34,11 @@ const quotedInputLength = 200;
 
 /** A checks file past this size is refused before it is read: validating 1 MB takes about a second. */
 const maxChecksFileBytes = 10 * 1024 * 1024;
+
+/** The test command says it is still running this often, so the log never looks dead. */
+const testCommandProgressMs = 30_000;
+/** At its time limit the test command's processes get this long to stop before they are killed. */
+const testCommandGraceMs = 5_000;
 
 /**
  * AcceptanceGate@1: reads the inputs once, runs the gate, and publishes what it
@@ -66,8 +71,14 @@ void runTask(async () => {
       log: writeLine,
       redact,
       localise: (reason) => localise(new TaskError(reason.key, reason.args)),
-      runShell: (command, env) =>
-        runInShell(command, env, workDir).catch((error: unknown) => {
+      runShell: (command, env, timeoutMs) =>
+        runInShell(command, env, workDir, {
+          timeoutMs,
+          graceMs: testCommandGraceMs,
+          progressEveryMs: testCommandProgressMs,
+          onProgress: (elapsedMs) =>
+            writeLine(tl.loc('TestCommandRunning', duration(elapsedMs), duration(timeoutMs))),
+        }).catch((error: unknown) => {
           throw new TaskError('TestCommandNotStarted', [command, String(error)], error);
         }),
       findResults: (glob) =>
@@ -169,6 +180,13 @@ function quoteBriefly(error: unknown, redact: Redact): unknown {
     );
   if (error instanceof TaskErrors) return new TaskErrors(error.errors.map(shorten));
   return error instanceof TaskError ? shorten(error) : error;
+}
+
+/** "2 min 30 s", "45 s": a running time as the log shows it. */
+function duration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes === 0 ? `${seconds} s` : `${minutes} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
 }
 
 function writeLine(line: string): void {
@@ -274,7 +292,13 @@ function readReadiness(baseUrl: string): Pick<GateConfig, 'readiness'> {
 function readTestCommand(): Pick<GateConfig, 'testCommand'> {
   const command = input.optionalString('testCommand');
   if (!command) return {};
-  return { testCommand: { command, resultsGlob: input.optionalString('testResults') ?? '**/TEST-*.xml' } };
+  return {
+    testCommand: {
+      command,
+      resultsGlob: input.optionalString('testResults') ?? '**/TEST-*.xml',
+      timeoutMinutes: input.integer('testTimeoutMinutes', 30, 1, 1440),
+    },
+  };
 }
 
 function readHealth(network: NetworkSettings): Pick<GateConfig, 'health'> {

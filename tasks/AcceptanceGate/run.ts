@@ -22,7 +22,11 @@ export interface GateConfig {
   readonly baseUrl: string;
   readonly checks: readonly Check[];
   readonly readiness?: { readonly url: string; readonly timeoutMs: number };
-  readonly testCommand?: { readonly command: string; readonly resultsGlob: string };
+  readonly testCommand?: {
+    readonly command: string;
+    readonly resultsGlob: string;
+    readonly timeoutMinutes: number;
+  };
   readonly minPassRate: number;
   readonly retryFailed: number;
   readonly concurrencyPerHost: number;
