@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTask, type TaskRun, type TaskRunResult } from './harness/agent';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
@@ -123,6 +123,35 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     assert.ok(run.secrets.includes(apiToken), 'the header value is registered as a secret');
   });
 
+  it('registers only secret variables with the agent, never literal header values or plain variables', async () => {
+    const run = await gate(
+      {
+        checks: [
+          'checks:',
+          '  - name: create',
+          '    method: POST',
+          '    path: /echo',
+          '    headers:',
+          '      Authorization: Bearer literal-credential-value',
+          '      X-Tenant: $(tenant)',
+          '      X-Key: $(apiToken)',
+          '    body: { sku: A1 }',
+        ].join('\n'),
+      },
+      { variables: { tenant: 'contoso-production' } },
+    );
+    assert.equal(run.result?.status, 'Succeeded', run.log);
+    const registered = run.commands.filter((c) => c.area === 'task' && c.event === 'setsecret');
+    assert.deepEqual(
+      registered.map((c) => c.data),
+      [apiToken],
+    );
+    for (const value of ['application/json', 'contoso-production', 'literal-credential-value']) {
+      assert.ok(!run.secrets.includes(value), `${value} must not be masked in later steps`);
+    }
+    assert.equal(staging.requests[0]?.headers['content-type'], 'application/json');
+  });
+
   it('waits for readiness with backoff before any check runs', async () => {
     staging.flap('/ready', 2);
     const run = await gate({
@@ -151,6 +180,28 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     );
     assert.equal(staging.requests.filter((r) => r.path !== '/ready').length, 0);
     assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+    assert.equal(run.outputVariables.get('passRate')?.value, '0', 'a gate that ran nothing has no pass rate');
+    const summary = run.summaries[0]?.content ?? '';
+    assert.match(summary, /\*\*Nothing ran\*\*: .*\/ready was not ready within 2 s, so no check or test ran/);
+    assert.doesNotMatch(summary, /Pass rate/);
+  });
+
+  it('reports 0% when the test run leaves only stale results', async () => {
+    const run = await runTask({
+      task: 'AcceptanceGate',
+      inputs: { baseUrl: staging.url, testCommand: 'exit 0', testResults: 'results/TEST-*.xml' },
+      prepare: (dirs) => {
+        mkdirSync(join(dirs.sources, 'results'));
+        const old = join(dirs.sources, 'results', 'TEST-old.xml');
+        writeFileSync(old, '<testsuite name="old"><testcase name="passed long ago"/></testsuite>');
+        utimesSync(old, new Date('2024-01-01'), new Date('2024-01-01'));
+      },
+    });
+    assert.equal(run.result?.status, 'Failed');
+    assert.match(run.result?.message ?? '', /Only files from before this run match the test results glob/);
+    assert.equal(run.outputVariables.get('passRate')?.value, '0');
+    assert.match(run.summaries[0]?.content ?? '', /\*\*Nothing ran\*\*: no check or test result was counted/);
+    assert.match(run.log, /no check or test ran \(0 skipped\), so passRate is 0/);
   });
 
   it('retries a flapping check and reports it as flaky, passing the gate', async () => {
@@ -196,6 +247,46 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       /<testcase classname="orders api" name="has a refund endpoint"[^>]*>\s*<failure message="refunds answered 404/,
     );
     assert.match(run.summaries[0]?.content ?? '', /\| Mocha Tests \| 1 \| 0 \| 1 \| 0 \|/);
+  });
+
+  describe('test command time limit (on a clock 600 times faster)', () => {
+    const fastClock = {
+      NODE_OPTIONS: `--require ${join(repoRoot, 'test', 'fixtures', 'fast-clock.cjs')}`,
+      GATE_CLOCK_SPEEDUP: '600',
+    };
+    const running = (pid: number) => {
+      const stat = `/proc/${pid}/stat`;
+      return existsSync(stat) && !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
+    };
+
+    for (const node of ['node20', 'node24'] as const) {
+      it(`stops a command that never ends, with all it started, says so, and shows progress meanwhile (${node})`, async () => {
+        const run = await runTask({
+          task: 'AcceptanceGate',
+          node,
+          inputs: {
+            baseUrl: staging.url,
+            testCommand: 'sleep 600 & echo $! > background.pid; sleep 600',
+            testTimeoutMinutes: '2',
+          },
+          env: fastClock,
+          timeoutMs: 20_000,
+        });
+        assert.equal(run.result?.status, 'Failed', run.log);
+        assert.match(
+          run.result?.message ?? '',
+          /^The test command 'sleep 600 & .*' did not finish within 2 minute\(s\), so it was stopped with every process it started\. .*raise testTimeoutMinutes\.$/,
+        );
+        const progress = run.logLines.filter((line) => /^The test command is still running \(/.test(line));
+        assert.ok(progress.length >= 2, run.log);
+        assert.match(progress[0] ?? '', /\(\d+ s of at most 2 min\)/);
+        assert.ok(run.durationMs < 15_000, `took ${run.durationMs} ms`);
+        const background = Number(readFileSync(join(run.dirs.sources, 'background.pid'), 'utf8'));
+        assert.equal(running(background), false, 'the background child of the command was stopped');
+        assert.equal(run.outputVariables.get('passRate')?.value, '0');
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+      });
+    }
   });
 
   describe('restricted command mode', () => {

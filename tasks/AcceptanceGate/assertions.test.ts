@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { createRedactor } from '../shared/redaction';
 import { evaluateAssertions, type ObservedResponse } from './assertions';
+
+const noRedaction = (text: string): string => text;
 import type { Assertion } from './checks';
 
 const response: ObservedResponse = {
@@ -119,7 +122,7 @@ const cases: { name: string; assertion: Assertion; failure?: RegExp }[] = [
 describe('assertions', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const failures = evaluateAssertions([c.assertion], response);
+      const failures = evaluateAssertions([c.assertion], response, noRedaction);
       if (c.failure) {
         assert.equal(failures.length, 1, JSON.stringify(failures));
         assert.match(failures[0] as string, c.failure);
@@ -137,7 +140,24 @@ describe('assertions', () => {
         ...response,
         body: '<html>',
       },
+      noRedaction,
     );
     assert.deepEqual(failures, ['$.a: the body is not JSON']);
+  });
+
+  it('redacts a quoted value before cutting it, wherever the secret falls', () => {
+    const token = 'QZ7VK2MX9PR4TW8YB3NF6HJ1CL5DG0SA7EU4IO2KM9XQ';
+    const redact = createRedactor([token]);
+    for (let offset = 0; offset <= 90; offset++) {
+      const echoed = `${'.'.repeat(offset)}Bearer ${token}${'.'.repeat(40)}`;
+      const [failure = ''] = evaluateAssertions(
+        [{ target: 'jsonPath', path: '$.echo', operator: { op: 'equals', value: 'x' } }],
+        { ...response, body: JSON.stringify({ echo: echoed }) },
+        redact,
+      );
+      for (let start = 0; start + 4 <= token.length; start++) {
+        assert.ok(!failure.includes(token.slice(start, start + 4)), `offset ${offset}: ${failure}`);
+      }
+    }
   });
 });

@@ -1,10 +1,12 @@
 import { JSONPath } from 'jsonpath-plus';
+import { excerpt, type Redact } from '../shared/redaction';
 import type { Assertion, Operator } from './checks';
 
 /**
  * Evaluates a check's assertions against one response. Pure: a response in, the
  * failures out (an empty list means every assertion held). Failure texts quote the
- * body's values but never a header's, since header values may be credentials.
+ * body's values, redacted before they are cut, but never a header's, since header
+ * values may be credentials.
  */
 
 /** The parts of a response assertions look at. Header names are lower-case. */
@@ -14,17 +16,23 @@ export interface ObservedResponse {
   readonly body: string;
 }
 
-/** Returns one line per failed assertion. */
-export function evaluateAssertions(assertions: readonly Assertion[], response: ObservedResponse): string[] {
+/** Returns one line per failed assertion; `redact` masks secrets in quoted values before they are cut. */
+export function evaluateAssertions(
+  assertions: readonly Assertion[],
+  response: ObservedResponse,
+  redact: Redact,
+): string[] {
+  const show = (value: unknown): string =>
+    excerpt(JSON.stringify(value) ?? String(value), shownLength, redact);
   const failures: string[] = [];
   let json: { parsed: unknown } | undefined | null;
   for (const assertion of assertions) {
     if (assertion.target === 'body') {
-      const failure = compare(assertion.operator, [response.body], 'body');
+      const failure = compare(assertion.operator, [response.body], 'body', show);
       if (failure) failures.push(failure);
     } else if (assertion.target === 'header') {
       const value = response.headers[assertion.name];
-      const failure = compareHeader(assertion.operator, assertion.name, value);
+      const failure = compareHeader(assertion.operator, assertion.name, value, show);
       if (failure) failures.push(failure);
     } else {
       json ??= parseJson(response.body);
@@ -37,7 +45,7 @@ export function evaluateAssertions(assertions: readonly Assertion[], response: O
         failures.push(`${assertion.path}: ${values.message}`);
         continue;
       }
-      const failure = compare(assertion.operator, values, assertion.path);
+      const failure = compare(assertion.operator, values, assertion.path, show);
       if (failure) failures.push(failure);
     }
   }
@@ -54,7 +62,14 @@ function selectJsonPath(json: unknown, path: string): unknown[] | Error {
   }
 }
 
-function compare(operator: Operator, values: readonly unknown[], where: string): string | undefined {
+type Show = (value: unknown) => string;
+
+function compare(
+  operator: Operator,
+  values: readonly unknown[],
+  where: string,
+  show: Show,
+): string | undefined {
   switch (operator.op) {
     case 'exists':
       if (values.length > 0 === operator.present) return undefined;
@@ -81,7 +96,12 @@ function compare(operator: Operator, values: readonly unknown[], where: string):
   }
 }
 
-function compareHeader(operator: Operator, name: string, value: string | undefined): string | undefined {
+function compareHeader(
+  operator: Operator,
+  name: string,
+  value: string | undefined,
+  show: Show,
+): string | undefined {
   const where = `header ${name}`;
   if (operator.op === 'exists') {
     if ((value !== undefined) === operator.present) return undefined;
@@ -129,9 +149,5 @@ function parseJson(body: string): { parsed: unknown } | null {
   }
 }
 
+/** Quoted values are cut to this many characters, after redaction. */
 const shownLength = 80;
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > shownLength ? `${text.slice(0, shownLength)}…` : text;
-}

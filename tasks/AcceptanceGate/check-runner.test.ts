@@ -32,7 +32,11 @@ describe('check runner (against the loopback staging app)', () => {
     await app.stop();
   });
   const run = (checks: Check[], retryFailed = 0) =>
-    runChecks(checks, app.url, retryFailed, { send: http.send, pool: new HostPool(4) });
+    runChecks(checks, app.url, retryFailed, {
+      send: http.send,
+      pool: new HostPool(4),
+      redact: (text) => text,
+    });
 
   it('passes a check whose status and assertions hold, and sends method, headers and body', async () => {
     app.route('/orders', { status: 201, body: { id: 'a1' } });
@@ -56,7 +60,7 @@ describe('check runner (against the loopback staging app)', () => {
     app.fail('/down', 503);
     const [result] = await run([check('down')]);
     assert.equal(result?.outcome, 'failed');
-    assert.deepEqual(result?.failures, ['status 503, expected 200']);
+    assert.deepEqual(result?.failures, ['status 503, expected 200 (body: {"error":"injected failure"})']);
   });
 
   it('retries a flapping check and reports it as flaky with its attempts', async () => {
@@ -65,7 +69,7 @@ describe('check runner (against the loopback staging app)', () => {
     const [result] = await run([check('flappy')], 2);
     assert.equal(result?.outcome, 'flaky');
     assert.equal(result?.attempts, 3);
-    assert.deepEqual(result?.failures, ['status 503, expected 200']);
+    assert.deepEqual(result?.failures, ['status 503, expected 200 (body: {"error":"injected failure"})']);
   });
 
   it('gives up after the retries allowed', async () => {
@@ -103,7 +107,11 @@ describe('check runner (against the loopback staging app)', () => {
       }
     };
     const checks = Array.from({ length: 12 }, (_, i) => check(`c${i}`, { target: { path: '/x' } }));
-    const results = await runChecks(checks, app.url, 0, { send: counting, pool: new HostPool(4) });
+    const results = await runChecks(checks, app.url, 0, {
+      send: counting,
+      pool: new HostPool(4),
+      redact: (text) => text,
+    });
     assert.ok(results.every((r) => r.outcome === 'passed'));
     assert.equal(peak, 4);
   });
@@ -112,6 +120,7 @@ describe('check runner (against the loopback staging app)', () => {
     const [result] = await runChecks([check('gone')], 'http://127.0.0.1:1', 0, {
       send: http.send,
       pool: new HostPool(2),
+      redact: (text) => text,
     });
     assert.equal(result?.unreachable, true);
     assert.match(result?.failures[0] ?? '', /ECONNREFUSED/);

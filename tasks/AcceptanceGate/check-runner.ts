@@ -1,3 +1,4 @@
+import { excerpt, type Redact } from '../shared/redaction';
 import { evaluateAssertions } from './assertions';
 import { checkUrl, describeStatus, statusAccepted, type Check } from './checks';
 import type { HostPool } from './host-pool';
@@ -38,7 +39,12 @@ export interface CheckResult {
 export interface RunnerDeps {
   readonly send: Send;
   readonly pool: HostPool;
+  /** Masks secrets in quoted response text, before it is cut. */
+  readonly redact: Redact;
 }
+
+/** A failure quotes this much of a response body, after redaction: enough to see an error's message. */
+const quotedBodyLength = 160;
 
 /** Runs `checks` against `baseUrl`. Never throws for a failing check. */
 export async function runChecks(
@@ -89,7 +95,7 @@ interface Attempt {
 async function runAttempt(check: Check, url: string, deps: RunnerDeps): Promise<Attempt> {
   const host = new URL(url).host;
   const repeats = Array.from({ length: check.repeat }, () =>
-    deps.pool.run(host, () => requestOnce(check, url, deps.send)),
+    deps.pool.run(host, () => requestOnce(check, url, deps)),
   );
   const outcomes = await Promise.all(repeats);
   const latenciesMs = outcomes.flatMap((outcome) =>
@@ -113,10 +119,10 @@ interface RequestOutcome {
   readonly unreachable: boolean;
 }
 
-async function requestOnce(check: Check, url: string, send: Send): Promise<RequestOutcome> {
+async function requestOnce(check: Check, url: string, deps: RunnerDeps): Promise<RequestOutcome> {
   let response;
   try {
-    response = await send({
+    response = await deps.send({
       method: check.method,
       url,
       headers: check.headers,
@@ -132,9 +138,13 @@ async function requestOnce(check: Check, url: string, send: Send): Promise<Reque
   }
   const failures: string[] = [];
   if (!statusAccepted(check.status, response.status)) {
-    failures.push(`status ${response.status}, expected ${describeStatus(check.status)}`);
+    // Redacted first, then made one line, then cut: a cut or a joined line can hide a secret from redaction.
+    const body = excerpt(deps.redact(response.body).replace(/\s+/g, ' ').trim(), quotedBodyLength);
+    failures.push(
+      `status ${response.status}, expected ${describeStatus(check.status)}${body ? ` (body: ${body})` : ''}`,
+    );
   }
-  failures.push(...evaluateAssertions(check.assertions, response));
+  failures.push(...evaluateAssertions(check.assertions, response, deps.redact));
   if (check.maxLatencyMs !== undefined && response.latencyMs > check.maxLatencyMs) {
     failures.push(`slower than ${check.maxLatencyMs} ms`);
   }

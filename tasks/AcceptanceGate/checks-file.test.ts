@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { parseChecks, type ChecksProblem } from './checks-file';
+import { parseChecks, type ChecksProblem, type PipelineVariable } from './checks-file';
 
-const variables: Record<string, string> = { apiToken: 'tok-123456789', tenant: 'contoso' };
+const variables: Record<string, PipelineVariable> = {
+  apiToken: { value: 'tok-123456789', secret: true },
+  tenant: { value: 'contoso', secret: false },
+};
 const lookup = (name: string) => variables[name];
 
 function problems(yaml: string): ChecksProblem[] {
@@ -71,8 +74,7 @@ describe('checks file', () => {
         'header:exists',
       ],
     );
-    assert.ok(parsed.variableValues.includes('tok-123456789'));
-    assert.ok(parsed.variableValues.includes('contoso'));
+    assert.deepEqual(parsed.secretValues, ['tok-123456789'], 'only secret variables are secret values');
   });
 
   it('accepts a bare list of checks', () => {
@@ -88,6 +90,20 @@ describe('checks file', () => {
       line: 4,
       field: '(yaml)',
       problem: /YAML syntax/,
+    },
+    {
+      name: 'a JSONPath that does not compile',
+      yaml: 'checks:\n  - name: a\n    path: /a\n    assertions:\n      - jsonPath: $.version[?(@ =~ /^1/\n        matches: x\n',
+      line: 5,
+      field: 'checks[0] (a).assertions[0].jsonPath',
+      problem: /^is not a valid JSONPath: the "\(" at character 12 is not closed; close it with "\)"$/,
+    },
+    {
+      name: 'a repeated key',
+      yaml: 'checks:\n  - name: a\n    path: /a\n    path: /b\n',
+      line: 4,
+      field: '(yaml)',
+      problem: /the key "path" is repeated in one mapping \(first on line 3\)/,
     },
     {
       name: 'an unknown assertion',
@@ -200,5 +216,53 @@ describe('checks file', () => {
       found.map((p) => p.line),
       [3, 6],
     );
+  });
+});
+
+describe('checks file at scale', function () {
+  // A guard, not a benchmark: quadratic work (1 MB took 40 s once) fails it, noise does not.
+  this.timeout(120_000);
+
+  /** A checks file of about `bytes`: many checks, and one POST whose body is a large mapping. */
+  function largeChecksFile(bytes: number): string {
+    const checks: string[] = [];
+    let size = 0;
+    for (let index = 0; size < bytes / 10; index++) {
+      const check = [
+        `  - name: item ${index}`,
+        `    path: /items/${index}`,
+        '    headers:',
+        '      Authorization: Bearer $(apiToken)',
+        '    assertions:',
+        `      - jsonPath: $.items[?(@.sku == 'A${index}')].quantity`,
+        '        equals: 2',
+      ].join('\n');
+      checks.push(check);
+      size += check.length + 1;
+    }
+    const fields: string[] = [];
+    for (let index = 0; size < bytes; index++) {
+      const field = `field${index}: value ${index}`;
+      fields.push(field);
+      size += field.length + 2;
+    }
+    checks.push(`  - name: bulk upload\n    method: POST\n    path: /bulk\n    body: {${fields.join(', ')}}`);
+    return `checks:\n${checks.join('\n')}\n`;
+  }
+
+  function secondsToParse(text: string): number {
+    const started = performance.now();
+    const parsed = parseChecks(text, 'large.yaml', lookup);
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems.slice(0, 3)));
+    return seconds;
+  }
+
+  it('validates a 1 MB file in time that grows about as fast as its size', () => {
+    const quarter = secondsToParse(largeChecksFile(256 * 1024));
+    const whole = secondsToParse(largeChecksFile(1024 * 1024));
+    assert.ok(whole < 10, `1 MB took ${whole.toFixed(1)} s`);
+    // Four times the text may take about four times as long; quadratic work takes sixteen.
+    assert.ok(whole < 12 * quarter + 0.5, `256 KB took ${quarter.toFixed(2)} s, 1 MB ${whole.toFixed(2)} s`);
   });
 });

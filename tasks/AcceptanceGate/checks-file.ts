@@ -1,4 +1,16 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
+import { excerpt } from '../shared/redaction';
 import {
   httpMethods,
   type Assertion,
@@ -7,12 +19,13 @@ import {
   type Operator,
   type StatusExpectation,
 } from './checks';
+import { jsonPathProblem } from './json-path';
 
 /**
  * Parses and validates a checks file (or inline YAML) into Checks. Every mistake is
  * reported, not just the first, each with its file, line and field, so one edit can
  * fix them all. Header values may name pipeline variables as `$(name)`; `variable`
- * resolves them, and the values found are returned as secrets to mask.
+ * resolves them, and the values of secret ones are returned to register with the agent.
  */
 
 /** One mistake in a checks file: where it is, which field, and what is wrong. */
@@ -25,11 +38,22 @@ export interface ChecksProblem {
 
 /** The outcome of parsing: the checks, or the list of problems. */
 export type ChecksParse =
-  | { readonly ok: true; readonly checks: readonly Check[]; readonly variableValues: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly checks: readonly Check[];
+      /** Values of secret pipeline variables the headers use, each once. */
+      readonly secretValues: readonly string[];
+    }
   | { readonly ok: false; readonly problems: readonly ChecksProblem[] };
 
+/** A pipeline variable's value, and whether the pipeline marks it secret. */
+export interface PipelineVariable {
+  readonly value: string;
+  readonly secret: boolean;
+}
+
 /** Looks up a pipeline variable for a `$(name)` reference. */
-export type VariableLookup = (name: string) => string | undefined;
+export type VariableLookup = (name: string) => PipelineVariable | undefined;
 
 const checkKeys = [
   'name',
@@ -55,7 +79,9 @@ const variableReference = /\$\(([A-Za-z0-9_.-]+)\)/g;
 /** Parses checks YAML text; `file` names it in messages ("inline" for the input itself). */
 export function parseChecks(text: string, file: string, variable: VariableLookup): ChecksParse {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // yaml's own duplicate-key check compares each key with every earlier one, which made a
+  // 1 MB mapping take 40 s; duplicateKeys below does the same job with one set per mapping.
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const problems: ChecksProblem[] = [];
   const lineOf = (node: Node | null | undefined): number =>
     node?.range ? lineCounter.linePos(node.range[0]).line : 1;
@@ -71,6 +97,7 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
       problem: `${error.message.split('\n', 1)[0]}; fix the YAML syntax`,
     });
   }
+  if (problems.length === 0) problems.push(...duplicateKeys(document, file, lineOf));
   if (problems.length > 0) return { ok: false, problems };
 
   const root = document.contents;
@@ -101,7 +128,7 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
     return { ok: false, problems };
   }
 
-  const context: Context = { report, problems, variable, variableValues: [], file, lineOf };
+  const context: Context = { report, problems, variable, secretValues: new Set(), file, lineOf };
   const defaultsParsed = defaults ? readDefaults(defaults, context) : {};
   const checks: Check[] = [];
   const names = new Map<string, number>();
@@ -113,7 +140,7 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
       report(
         item as Node,
         `checks[${index}].name`,
-        `"${check.name}" is already used by checks[${earlier}]; names must be unique`,
+        `${quote(check.name)} is already used by checks[${earlier}]; names must be unique`,
       );
       return;
     }
@@ -122,14 +149,41 @@ export function parseChecks(text: string, file: string, variable: VariableLookup
   });
   return problems.length > 0
     ? { ok: false, problems }
-    : { ok: true, checks, variableValues: context.variableValues };
+    : { ok: true, checks, secretValues: [...context.secretValues] };
+}
+
+/** Every key that a mapping repeats, in linear time: one set of seen keys per mapping. */
+function duplicateKeys(
+  document: Document,
+  file: string,
+  lineOf: (node: Node | null | undefined) => number,
+): ChecksProblem[] {
+  const problems: ChecksProblem[] = [];
+  visit(document, {
+    Map: (_key, map) => {
+      const seen = new Map<unknown, Node>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const first = seen.get(pair.key.value);
+        if (first === undefined) seen.set(pair.key.value, pair.key);
+        else
+          problems.push({
+            file,
+            line: lineOf(pair.key),
+            field: '(yaml)',
+            problem: `the key ${quote(String(pair.key.value))} is repeated in one mapping (first on line ${lineOf(first)}); keep one of them`,
+          });
+      }
+    },
+  });
+  return problems;
 }
 
 interface Context {
   readonly report: (node: Node | null | undefined, field: string, problem: string) => void;
   readonly problems: readonly ChecksProblem[];
   readonly variable: VariableLookup;
-  readonly variableValues: string[];
+  readonly secretValues: Set<string>;
   readonly file: string;
   readonly lineOf: (node: Node | null | undefined) => number;
 }
@@ -178,7 +232,7 @@ function readCheck(node: Node, field: string, defaults: Defaults, context: Conte
     const raw = readString(methodNode, `${label}.method`, context, node)?.toUpperCase();
     if (raw && (httpMethods as readonly string[]).includes(raw)) method = raw as HttpMethod;
     else if (raw)
-      report(methodNode, `${label}.method`, `must be one of ${httpMethods.join(', ')}; it is "${raw}"`);
+      report(methodNode, `${label}.method`, `must be one of ${httpMethods.join(', ')}; it is ${quote(raw)}`);
   }
   const target = readTarget(values.get('path'), values.get('url'), label, node, context);
   const headers = { ...defaults.headers, ...readHeaders(values.get('headers'), `${label}.headers`, context) };
@@ -261,7 +315,7 @@ function readTarget(
         context,
         path,
         `${field}.path`,
-        `must start with "/", for example /healthz; it is "${value}"`,
+        `must start with "/", for example /healthz; it is ${quote(value)}`,
       );
       return undefined;
     }
@@ -275,7 +329,7 @@ function readTarget(
         context,
         url,
         `${field}.url`,
-        `must be an absolute http(s) URL such as https://app.example.com/healthz; it is "${value}"`,
+        `must be an absolute http(s) URL such as https://app.example.com/healthz; it is ${quote(value)}`,
       );
       return undefined;
     }
@@ -318,15 +372,15 @@ function readHeaders(node: Node | undefined, field: string, context: Context): R
     const value = template.replace(variableReference, (_whole, variableName: string) => {
       const found = context.variable(variableName);
       if (found === undefined) unresolved ??= variableName;
-      else if (found !== '') context.variableValues.push(found);
-      return found ?? '';
+      else if (found.secret && found.value !== '') context.secretValues.add(found.value);
+      return found?.value ?? '';
     });
     if (unresolved !== undefined) {
       noteProblem(
         context,
         valueNode,
         `${field}.${name}`,
-        `refers to the pipeline variable "${unresolved}", which is not set; define it (as a secret if it is one) or fix the name`,
+        `refers to the pipeline variable ${quote(unresolved)}, which is not set; define it (as a secret if it is one) or fix the name`,
       );
       continue;
     }
@@ -412,7 +466,7 @@ function readAssertion(node: Node, field: string, context: Context): Assertion |
         context,
         pair.key as Node,
         `${field}.${key}`,
-        `unknown assertion "${key}"; accepted: jsonPath or header with equals, matches, contains or exists; regex; contains`,
+        `unknown assertion ${quote(key)}; accepted: jsonPath or header with equals, matches, contains or exists; regex; contains`,
       );
       return undefined;
     }
@@ -459,7 +513,17 @@ function readAssertion(node: Node, field: string, context: Context): Assertion |
         context,
         entries.get('jsonPath'),
         `${field}.jsonPath`,
-        `must start with "$", for example $.status; it is "${path}"`,
+        `must start with "$", for example $.status; it is ${quote(path)}`,
+      );
+      return undefined;
+    }
+    const pathProblem = jsonPathProblem(path);
+    if (pathProblem) {
+      noteProblem(
+        context,
+        entries.get('jsonPath'),
+        `${field}.jsonPath`,
+        `is not a valid JSONPath: ${pathProblem}`,
       );
       return undefined;
     }
@@ -547,8 +611,13 @@ function readPositive(
 
 function describe(node: Node | null | undefined): string {
   if (node === undefined || node === null) return 'empty';
-  if (isScalar(node)) return node.value === null ? 'empty' : JSON.stringify(node.value);
+  if (isScalar(node)) return node.value === null ? 'empty' : quote(node.value);
   return isSeq(node) ? 'a list' : 'a mapping';
+}
+
+/** A value as a problem quotes it: in double quotes, at most 80 characters of it. */
+function quote(value: unknown): string {
+  return excerpt(JSON.stringify(value) ?? String(value), 80);
 }
 
 function keyName(pair: Pair): string {

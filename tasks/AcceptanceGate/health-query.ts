@@ -39,10 +39,8 @@ export async function queryHealth(
     throw healthQueryError(error, label);
   }
   if (result.status !== LogsQueryResultStatus.Success) {
-    throw new TaskError('HealthQueryPartial', [
-      label,
-      firstLine(result.partialError?.message ?? 'partial result'),
-    ]);
+    // Messages are quoted whole; the gate redacts them, then cuts them to one line (run.ts).
+    throw new TaskError('HealthQueryPartial', [label, result.partialError?.message ?? 'partial result']);
   }
   return evaluateHealth(result.tables[0], thresholds, label);
 }
@@ -52,10 +50,10 @@ export function healthQueryError(error: unknown, label: string): TaskError {
   const statusCode = (error as { statusCode?: number }).statusCode;
   const details = (error as { details?: { error?: ApiError } }).details?.error;
   const innermost = innermostMessage(details) ?? (error instanceof Error ? error.message : String(error));
-  if (statusCode === 400) return new TaskError('HealthQueryInvalid', [label, firstLine(innermost)], error);
+  if (statusCode === 400) return new TaskError('HealthQueryInvalid', [label, innermost], error);
   if (statusCode === 401 || statusCode === 403) return new TaskError('HealthQueryForbidden', [label], error);
   if (statusCode === 404) return new TaskError('HealthTargetNotFound', [label], error);
-  return new TaskError('HealthQueryFailed', [label, firstLine(innermost)], error);
+  return new TaskError('HealthQueryFailed', [label, innermost], error);
 }
 
 interface ApiError {
@@ -74,8 +72,4 @@ function innermostMessage(error: ApiError | undefined): string | undefined {
     current = current.innererror ?? current.innerError;
   }
   return message;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
 }

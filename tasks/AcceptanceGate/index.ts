@@ -9,9 +9,10 @@ import { readAzureRmConnection } from '../shared/azure-connection';
 import * as input from '../shared/inputs';
 import type { NetworkSettings } from '../shared/network';
 import { sdkClientOptions } from '../shared/network';
+import { createRedactor, excerpt, type Redact } from '../shared/redaction';
 import { isTaskError, TaskError, TaskErrors } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
-import { parseChecks } from './checks-file';
+import { parseChecks, type VariableLookup } from './checks-file';
 import type { Check } from './checks';
 import {
   defaultHealthQuery,
@@ -22,9 +23,22 @@ import {
   type HealthReport,
 } from './health';
 import { createSend } from './http-client';
-import { createRedactor, headerSecrets } from './redact';
+import { credentialHeaderValues } from './redact';
 import { runGate, type GateConfig } from './run';
-import { runInShell } from './test-command';
+import { runInShell } from './shell';
+import { controlCharacterProblem, decodeText } from './text-file';
+
+// Constants come before the entry point, which runs as soon as the bundle loads.
+/** An input error quotes at most this much of what was given: a 120 KB input is not echoed whole. */
+const quotedInputLength = 200;
+
+/** A checks file past this size is refused before it is read: validating 1 MB takes about a second. */
+const maxChecksFileBytes = 10 * 1024 * 1024;
+
+/** The test command says it is still running this often, so the log never looks dead. */
+const testCommandProgressMs = 30_000;
+/** At its time limit the test command's processes get this long to stop before they are killed. */
+const testCommandGraceMs = 5_000;
 
 /**
  * AcceptanceGate@1: reads the inputs once, runs the gate, and publishes what it
@@ -34,30 +48,20 @@ import { runInShell } from './test-command';
 void runTask(async () => {
   const network = readNetworkSettings();
   const workDir = tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
-  const baseUrl = readBaseUrl();
-  const { checks, secrets } = readChecks(workDir);
-  for (const secret of secrets) tl.setSecret(secret);
-  const redact = createRedactor(secrets);
-  const concurrencyPerHost = input.integer('concurrencyPerHost', 16, 1, 64);
-  const config: GateConfig = {
-    baseUrl,
-    checks,
-    ...readReadiness(baseUrl),
-    ...readTestCommand(),
-    minPassRate: input.integer('minPassRate', 100, 0, 100),
-    retryFailed: input.integer('retryFailed', 0, 0, 5),
-    concurrencyPerHost,
-    ...readHealth(network),
-  };
-  if (config.checks.length === 0 && !config.testCommand && !config.health)
-    throw new TaskError('NothingToCheck');
-  const publishResults = input.boolean('publishResults', true);
-  // The agent does not tell a step that it runs with `target.commands: restricted`;
-  // the pipeline says so through this input, and the task says it once.
-  const restricted = input.boolean('commandsRestricted', false);
+  const variables = readJobVariables();
+  let inputs: Inputs;
+  try {
+    inputs = readInputs(workDir, network, variables);
+  } catch (error) {
+    throw quoteBriefly(error, createRedactor(variables.secretValues));
+  }
+  const { config, secretValues, redactedValues, publishResults, restricted } = inputs;
+  // Only secret variables are registered: a registered value is masked in every later step.
+  for (const secret of secretValues) tl.setSecret(secret);
+  const redact = createRedactor([...secretValues, ...redactedValues]);
   if (restricted) tl.warning(tl.loc('RestrictedMode'));
 
-  const { send, close } = createSend(network, concurrencyPerHost);
+  const { send, close } = createSend(network, config.concurrencyPerHost);
   let outcome;
   try {
     outcome = await runGate(config, {
@@ -67,8 +71,14 @@ void runTask(async () => {
       log: writeLine,
       redact,
       localise: (reason) => localise(new TaskError(reason.key, reason.args)),
-      runShell: (command, env) =>
-        runInShell(command, env, workDir).catch((error: unknown) => {
+      runShell: (command, env, timeoutMs) =>
+        runInShell(command, env, workDir, {
+          timeoutMs,
+          graceMs: testCommandGraceMs,
+          progressEveryMs: testCommandProgressMs,
+          onProgress: (elapsedMs) =>
+            writeLine(tl.loc('TestCommandRunning', duration(elapsedMs), duration(timeoutMs))),
+        }).catch((error: unknown) => {
           throw new TaskError('TestCommandNotStarted', [command, String(error)], error);
         }),
       findResults: (glob) =>
@@ -77,7 +87,7 @@ void runTask(async () => {
           .map((path) => ({ path, stat: statSync(path) }))
           .filter(({ stat }) => stat.isFile())
           .map(({ path, stat }) => ({ path, modifiedMs: stat.mtimeMs })),
-      readFile: (path) => readFileSync(path, 'utf8'),
+      readFile: (path) => readFileSync(path),
     });
   } finally {
     close();
@@ -109,13 +119,75 @@ void runTask(async () => {
   if (verdict.passed) {
     tl.setResult(
       tl.TaskResult.Succeeded,
-      tl.loc('GatePassed', verdict.passRate, passed, flaky, failed, skipped),
+      verdict.ran
+        ? tl.loc('GatePassed', verdict.passRate, passed, flaky, failed, skipped)
+        : tl.loc('GatePassedOnHealthAlone'),
     );
     return;
   }
-  writeLine(tl.loc('GateFailed', verdict.passRate, passed, flaky, failed, skipped));
+  writeLine(
+    verdict.ran
+      ? tl.loc('GateFailed', verdict.passRate, passed, flaky, failed, skipped)
+      : tl.loc('GateFailedNothingRan', skipped),
+  );
   throw outcome.failures.length === 1 ? outcome.failures[0] : new TaskErrors(outcome.failures);
 });
+
+/** Everything read from the inputs, before anything is sent. */
+interface Inputs {
+  readonly config: GateConfig;
+  /** Values of secret variables the checks use: registered with the agent and redacted. */
+  readonly secretValues: readonly string[];
+  /** Credential header values: redacted in the gate's own output only. */
+  readonly redactedValues: readonly string[];
+  readonly publishResults: boolean;
+  readonly restricted: boolean;
+}
+
+function readInputs(workDir: string, network: NetworkSettings, variables: JobVariables): Inputs {
+  const baseUrl = readBaseUrl();
+  const { checks, secretValues } = readChecks(workDir, variables.lookup);
+  const config: GateConfig = {
+    baseUrl,
+    checks,
+    ...readReadiness(baseUrl),
+    ...readTestCommand(),
+    minPassRate: input.integer('minPassRate', 100, 0, 100),
+    retryFailed: input.integer('retryFailed', 0, 0, 5),
+    concurrencyPerHost: input.integer('concurrencyPerHost', 16, 1, 64),
+    ...readHealth(network),
+  };
+  if (config.checks.length === 0 && !config.testCommand && !config.health)
+    throw new TaskError('NothingToCheck');
+  return {
+    config,
+    secretValues,
+    redactedValues: [...new Set(checks.flatMap((check) => credentialHeaderValues(check.headers)))],
+    publishResults: input.boolean('publishResults', true),
+    // The agent does not tell a step that it runs with `target.commands: restricted`;
+    // the pipeline says so through this input, and the task says it once.
+    restricted: input.boolean('commandsRestricted', false),
+  };
+}
+
+// Inputs may hold the job's secrets (the agent expands $(variables) into them): redacted, then cut.
+function quoteBriefly(error: unknown, redact: Redact): unknown {
+  const shorten = (each: TaskError) =>
+    new TaskError(
+      each.key,
+      each.args.map((arg) => (typeof arg === 'string' ? excerpt(arg, quotedInputLength, redact) : arg)),
+      each.cause,
+    );
+  if (error instanceof TaskErrors) return new TaskErrors(error.errors.map(shorten));
+  return error instanceof TaskError ? shorten(error) : error;
+}
+
+/** "2 min 30 s", "45 s": a running time as the log shows it. */
+function duration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes === 0 ? `${seconds} s` : `${minutes} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+}
 
 function writeLine(line: string): void {
   process.stdout.write(line + EOL);
@@ -129,9 +201,13 @@ function readBaseUrl(): string {
 }
 
 // One line that names an existing file is a file; anything else is the YAML itself.
-function readChecks(workDir: string): { checks: readonly Check[]; secrets: string[] } {
-  const raw = tl.getInput('checks', false) ?? '';
-  if (raw.trim() === '') return { checks: [], secrets: [] };
+function readChecks(
+  workDir: string,
+  variables: VariableLookup,
+): { checks: readonly Check[]; secretValues: readonly string[] } {
+  // Read without task-lib's debug echo of the value: inline checks may hold a literal credential.
+  const raw = quietly(() => tl.getInput('checks', false)) ?? '';
+  if (raw.trim() === '') return { checks: [], secretValues: [] };
   const single = raw.trim();
   const looksLikePath = !/[\n:]\s|^-/.test(single) && !single.includes('\n');
   let text = raw;
@@ -139,25 +215,65 @@ function readChecks(workDir: string): { checks: readonly Check[]; secrets: strin
   if (looksLikePath) {
     const path = isAbsolute(single) ? single : resolve(workDir, single);
     if (!existsSync(path)) throw new TaskError('ChecksFileNotFound', [single, workDir]);
-    text = readFileSync(path, 'utf8');
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new TaskError('ChecksFileNotAFile', [single]);
+    if (stat.size > maxChecksFileBytes)
+      throw new TaskError('ChecksFileTooLarge', [
+        single,
+        megabytes(stat.size),
+        megabytes(maxChecksFileBytes),
+      ]);
+    const decoded = decodeText(readFileSync(path));
+    if (!decoded.ok) throw new TaskError('ChecksNotText', [single, decoded.problem]);
+    text = decoded.text;
     file = single;
+  } else {
+    const problem = controlCharacterProblem(raw);
+    if (problem) throw new TaskError('ChecksNotText', [file, problem]);
   }
-  const parsed = parseChecks(text, file, readVariableQuietly);
+  const parsed = parseChecks(text, file, variables);
   if (!parsed.ok) {
     throw new TaskErrors(
       parsed.problems.map((p) => new TaskError('ChecksInvalid', [p.file, p.line, p.field, p.problem])),
     );
   }
-  const secrets = parsed.checks.flatMap((check) => headerSecrets(check.headers, parsed.variableValues));
-  return { checks: parsed.checks, secrets: [...new Set(secrets)] };
+  return { checks: parsed.checks, secretValues: parsed.secretValues };
 }
 
-// task-lib's getVariable writes "name=value" to the debug stream even for secrets; a
-// header may name a secret, so its value is read with task-lib's output muted.
-function readVariableQuietly(name: string): string | undefined {
+function megabytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+/** The job's variables as the gate needs them: a `$(name)` lookup that knows secrets, and the secret values. */
+interface JobVariables {
+  readonly lookup: VariableLookup;
+  readonly secretValues: readonly string[];
+}
+
+// task-lib's getVariable writes "name=value" to the debug stream even for secrets, so every
+// variable is read with task-lib's output muted. Only task-lib knows which variables are
+// secret (the agent's VSTS_SECRET_VARIABLES); getVariables says so for each.
+function readJobVariables(): JobVariables {
+  const known = quietly(() => tl.getVariables());
+  const secretKeys = new Set(known.filter((variable) => variable.secret).map((v) => variableKey(v.name)));
+  return {
+    lookup: (name) => {
+      const value = quietly(() => tl.getVariable(name));
+      return value === undefined ? undefined : { value, secret: secretKeys.has(variableKey(name)) };
+    },
+    secretValues: known.filter((variable) => variable.secret && variable.value).map((v) => v.value),
+  };
+}
+
+// task-lib's own key for a variable name: dots and spaces as underscores, upper case.
+function variableKey(name: string): string {
+  return name.replace(/[. ]/g, '_').toUpperCase();
+}
+
+function quietly<T>(read: () => T): T {
   tl.setStdStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
   try {
-    return tl.getVariable(name);
+    return read();
   } finally {
     tl.setStdStream(process.stdout);
   }
@@ -176,7 +292,13 @@ function readReadiness(baseUrl: string): Pick<GateConfig, 'readiness'> {
 function readTestCommand(): Pick<GateConfig, 'testCommand'> {
   const command = input.optionalString('testCommand');
   if (!command) return {};
-  return { testCommand: { command, resultsGlob: input.optionalString('testResults') ?? '**/TEST-*.xml' } };
+  return {
+    testCommand: {
+      command,
+      resultsGlob: input.optionalString('testResults') ?? '**/TEST-*.xml',
+      timeoutMinutes: input.integer('testTimeoutMinutes', 30, 1, 1440),
+    },
+  };
 }
 
 function readHealth(network: NetworkSettings): Pick<GateConfig, 'health'> {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { JUnitReadError, mergeRuns, parseJUnit, writeJUnit, type TestCase } from './junit';
+import { failureLine, JUnitReadError, mergeRuns, parseJUnit, writeJUnit, type TestCase } from './junit';
 
 const mochaBin = resolve(__dirname, '..', '..', 'node_modules', 'mocha', 'bin', 'mocha.js');
 
@@ -60,7 +60,10 @@ describe('JUnit', () => {
         ['orders api', 'refunds an order', 'skipped'],
       ],
     );
-    assert.match(cases[1]?.message ?? '', /sum <wrong> & "quoted"/);
+    assert.match(
+      failureLine(cases[1] as TestCase, (text) => text),
+      /sum <wrong> & "quoted"/,
+    );
   });
 
   it('reads nested suites and <error> elements', () => {
@@ -82,6 +85,39 @@ describe('JUnit', () => {
     assert.throws(() => parseJUnit('<testsuite><testcase></testsuite>'), JUnitReadError);
     assert.throws(() => parseJUnit('<html/>'), /no <testsuites> or <testsuite>/);
   });
+
+  const malformed: [string, string, RegExp][] = [
+    [
+      'a file cut short',
+      '<testsuite name="s">\n  <testcase name="a">',
+      /^it ends before <testsuite>, <testcase> are closed, as if it was cut short/,
+    ],
+    [
+      'a tag closed in the wrong place',
+      '<?xml version="1.0"?>\n<testsuite>\n  <testcase>\n</testsuite>',
+      /^<testcase> \(opened on line 3\) is not closed before <\/testsuite> on line 4$/,
+    ],
+    ['an empty file', '  \n', /^the file is empty$/],
+    [
+      'text that is not XML',
+      'All 12 tests passed',
+      /^it does not start with an XML element \(it starts with "All 12/,
+    ],
+    [
+      'an attribute without quotes',
+      '<testsuite>\n<testcase name=a/></testsuite>',
+      /the attribute name on line 2 has no quoted value/,
+    ],
+    ['two roots', '<testsuite></testsuite>\n<testsuite></testsuite>', /a second top-level element on line 2/],
+  ];
+  for (const [what, xml, reason] of malformed) {
+    it(`says in words what is wrong with ${what}`, () => {
+      assert.throws(
+        () => parseJUnit(xml),
+        (error: unknown) => error instanceof JUnitReadError && reason.test(error.message),
+      );
+    });
+  }
 
   it('merges retried runs: failed then passed is flaky, failed every time is failed', () => {
     const merged = mergeRuns([

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { excerpt, firstLineExcerpt, type Redact } from '../shared/redaction';
 
 /**
  * JUnit XML in and out. Reading accepts what test runners actually write (a
@@ -17,7 +18,7 @@ export interface TestCase {
   readonly name: string;
   readonly outcome: TestOutcome;
   readonly timeSeconds: number;
-  /** First line of the failure (or, for a flaky test, of the first failure). */
+  /** The failure's message (for a flaky test, the first failure's), as the runner wrote it; see failureLine. */
   readonly message?: string;
   readonly details?: string;
   readonly attempts: number;
@@ -42,7 +43,7 @@ const parser = new XMLParser({
 /** Parses one JUnit XML document into test cases. */
 export function parseJUnit(xml: string): TestCase[] {
   const valid = XMLValidator.validate(xml);
-  if (valid !== true) throw new JUnitReadError(`line ${valid.err.line}: ${valid.err.msg}`);
+  if (valid !== true) throw new JUnitReadError(describeXmlError(xml, valid.err));
   const document = parser.parse(xml) as Record<string, unknown>;
   const roots = document.testsuites ?? document.testsuite;
   if (roots === undefined) throw new JUnitReadError('no <testsuites> or <testsuite> element');
@@ -73,10 +74,50 @@ function readCase(testcase: XmlNode, suite: string): TestCase {
     const node =
       typeof failure === 'object' && failure !== null ? (failure as XmlNode) : { '#text': failure };
     const details = text(node['#text']).trim();
-    const message = text(node.message) || details.split('\n', 1)[0] || 'failed';
-    return { ...base, outcome: 'failed', message, ...(details ? { details } : {}) };
+    const message = text(node.message);
+    return { ...base, outcome: 'failed', ...(message ? { message } : {}), ...(details ? { details } : {}) };
   }
   return { ...base, outcome: skipped ? 'skipped' : 'passed' };
+}
+
+interface XmlError {
+  readonly code: string;
+  readonly msg: string;
+  readonly line: number;
+}
+
+/** What is wrong with a document, in words: the validator's messages name tags, not the fix. */
+function describeXmlError(xml: string, error: XmlError): string {
+  if (xml.trim() === '') return 'the file is empty';
+  const unclosed = /^Invalid '(\[.*\])' found\.$/s.exec(error.msg);
+  if (unclosed) {
+    const tags = (JSON.parse(unclosed[1] as string) as string[]).map((tag) => `<${tag}>`).join(', ');
+    return `it ends before ${tags} ${tags.includes(',') ? 'are' : 'is'} closed, as if it was cut short; make the test command finish writing it`;
+  }
+  if (error.code === 'InvalidChar' && !xml.trimStart().startsWith('<'))
+    return `it does not start with an XML element (it starts with ${JSON.stringify(excerpt(xml.trimStart(), 40))})`;
+  const at = `on line ${error.line}`;
+  const rewrites: [RegExp, string][] = [
+    [
+      /^Expected closing tag '(.+)' \(opened in line (\d+), col \d+\) instead of closing tag '(.+)'\.$/,
+      `<$1> (opened on line $2) is not closed before </$3> ${at}`,
+    ],
+    [/^Closing tag '(.+)' has not been opened\.$/, `</$1> ${at} closes a tag that was never opened`],
+    [/^Unclosed tag '(.+)'\.$/, `the tag <$1 ${at} is not finished with ">"`],
+    [
+      /^Attributes for '(.+)' have open quote\.$/,
+      `an attribute of <$1> ${at} has a quote that is not closed`,
+    ],
+    [/^Attribute '(.+)' is repeated\.$/, `the attribute $1 appears twice in one tag ${at}`],
+    [/^Attribute '(.+)' is without value\.$/, `the attribute $1 ${at} has no quoted value`],
+    [
+      /^Multiple possible root nodes found\.$/,
+      `it has a second top-level element ${at}; JUnit has one <testsuites> or <testsuite> around everything`,
+    ],
+  ];
+  for (const [pattern, words] of rewrites)
+    if (pattern.test(error.msg)) return error.msg.replace(pattern, words);
+  return `${at}: ${excerpt(error.msg, 200)}`;
 }
 
 function asArray<T>(value: T | T[] | undefined): T[] {
@@ -138,9 +179,17 @@ export function writeJUnit(
   return lines.join('\n');
 }
 
+/** A failure's one line: its message, else the first line of its details; redacted, then cut. */
+export function failureLine(testcase: TestCase, redact: Redact): string {
+  return firstLineExcerpt(testcase.message ?? testcase.details ?? '', failureLineLength, redact) || 'failed';
+}
+
+/** A failure line is cut to this many characters; the whole text stays in the details. */
+const failureLineLength = 300;
+
 function caseLines(testcase: TestCase, redact: (text: string) => string): string[] {
   const open = `    <testcase classname="${attr(redact(testcase.classname))}" name="${attr(redact(testcase.name))}" time="${testcase.timeSeconds.toFixed(3)}"`;
-  const message = testcase.message !== undefined ? redact(testcase.message) : undefined;
+  const message = failureLine(testcase, redact);
   const details = testcase.details !== undefined ? redact(testcase.details) : undefined;
   switch (testcase.outcome) {
     case 'passed':
@@ -150,14 +199,14 @@ function caseLines(testcase: TestCase, redact: (text: string) => string): string
     case 'failed':
       return [
         `${open}>`,
-        `      <failure message="${attr(message ?? 'failed')}" type="AssertionError">${body(details ?? message ?? '')}</failure>`,
+        `      <failure message="${attr(message)}" type="AssertionError">${body(details ?? message)}</failure>`,
         '    </testcase>',
       ];
     case 'flaky':
       // JUnit has no "flaky"; the Tests tab shows it passed, and the output says it needed a retry.
       return [
         `${open}>`,
-        `      <system-out>${body(`Flaky: passed on attempt ${testcase.attempts}. The first attempt failed: ${details ?? message ?? ''}`)}</system-out>`,
+        `      <system-out>${body(`Flaky: passed on attempt ${testcase.attempts}. The first attempt failed: ${details ?? message}`)}</system-out>`,
         '    </testcase>',
       ];
   }

@@ -1,34 +1,24 @@
 /**
- * Redaction for everything the gate writes (log lines, the JUnit file, the summary):
- * header values can be credentials, and a failing response may echo them back.
+ * Which header values the gate keeps out of what it writes itself (its log, the JUnit file,
+ * the summary): a response may echo a request's credential back. These values are only
+ * redacted in the gate's own output, never registered with the agent: a registered value is
+ * masked in every later step of the job, and a literal such as `application/json` must not be.
+ * Values of secret pipeline variables are registered; checks-file.ts finds those.
  */
 
-/** Replaces every occurrence of each secret with ***. Longer secrets go first so a prefix never leaves a tail. */
-export function createRedactor(secrets: readonly string[]): (text: string) => string {
-  const ordered = [...new Set(secrets.filter((secret) => secret.length > 0))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (ordered.length === 0) return (text) => text;
-  return (text) => ordered.reduce((current, secret) => current.split(secret).join('***'), text);
-}
+/** Header names whose values are credentials, however short or literal they are. */
+const credentialHeader =
+  /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-functions-key|ocp-apim-subscription-key)$|auth|token|secret|passw|api-?key|signature|session|credential/i;
 
-/** Header names whose values are credentials however short they are. */
-const credentialHeaders =
-  /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-functions-key|ocp-apim-subscription-key)$/i;
+/** The words of a credential value ("Bearer <token>") that are long enough to be secret on their own. */
+const minimumPartLength = 8;
 
-/** Shorter literal values (Accept: json) are left alone so messages stay readable; credentials never are. */
-const minimumLiteralLength = 8;
-
-/** Picks the header values to redact: every value from a pipeline variable, credential headers, and long literals. */
-export function headerSecrets(
-  headers: Readonly<Record<string, string>>,
-  fromVariables: readonly string[],
-): string[] {
-  const literal = Object.entries(headers)
-    .filter(([name, value]) => credentialHeaders.test(name) || value.length >= minimumLiteralLength)
+/** The values of credential headers, and their long words, to redact in the gate's own output. */
+export function credentialHeaderValues(headers: Readonly<Record<string, string>>): string[] {
+  return Object.entries(headers)
+    .filter(([name, value]) => value !== '' && credentialHeader.test(name))
     .flatMap(([, value]) => [
       value,
-      ...value.split(/\s+/).filter((part) => part.length >= minimumLiteralLength),
+      ...value.split(/\s+/).filter((part) => part.length >= minimumPartLength),
     ]);
-  return [...fromVariables, ...literal];
 }

@@ -1,3 +1,4 @@
+import { firstLineExcerpt, type Redact } from '../shared/redaction';
 import { TaskError } from '../shared/task-error';
 import { runChecks, type CheckResult } from './check-runner';
 import type { Check } from './checks';
@@ -21,7 +22,11 @@ export interface GateConfig {
   readonly baseUrl: string;
   readonly checks: readonly Check[];
   readonly readiness?: { readonly url: string; readonly timeoutMs: number };
-  readonly testCommand?: { readonly command: string; readonly resultsGlob: string };
+  readonly testCommand?: {
+    readonly command: string;
+    readonly resultsGlob: string;
+    readonly timeoutMinutes: number;
+  };
   readonly minPassRate: number;
   readonly retryFailed: number;
   readonly concurrencyPerHost: number;
@@ -36,7 +41,8 @@ export interface GateDeps extends Omit<TestCommandDeps, 'now'> {
   readonly sleep: (ms: number) => Promise<void>;
   /** A line for the log. */
   readonly log: (line: string) => void;
-  readonly redact: (text: string) => string;
+  /** Masks secrets; applied before any text is cut. */
+  readonly redact: Redact;
   readonly localise: (reason: Reason) => string;
 }
 
@@ -80,7 +86,13 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
   const ready = !readiness || readiness.ready;
   const pool = new HostPool(config.concurrencyPerHost);
   const [checks, tests, health] = await Promise.all([
-    ready ? runChecks(config.checks, config.baseUrl, config.retryFailed, { send: deps.send, pool }) : [],
+    ready
+      ? runChecks(config.checks, config.baseUrl, config.retryFailed, {
+          send: deps.send,
+          pool,
+          redact: deps.redact,
+        })
+      : [],
     ready && config.testCommand
       ? runTestCommand(
           { ...config.testCommand, baseUrl: config.baseUrl, retryFailed: config.retryFailed },
@@ -108,9 +120,13 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     tests: tests ?? [],
     ...(health ? { health } : {}),
   });
-  const reasons = [...verdict.reasons, ...errors.map((error) => ({ key: error.key, args: error.args }))];
-  const failures = [...verdict.reasons.map((reason) => new TaskError(reason.key, reason.args)), ...errors];
+  const failures = [
+    ...verdict.reasons.map((reason) => new TaskError(reason.key, reason.args)),
+    ...errors,
+  ].map((failure) => shortenArguments(failure, deps.redact));
+  const reasons = failures.map((failure) => ({ key: failure.key, args: failure.args }));
   const finalVerdict: Verdict = { ...verdict, passed: reasons.length === 0, reasons };
+  const localisedReasons = reasons.map((reason) => deps.localise(reason));
 
   const cases: TestCase[] = [
     ...(readiness && !readiness.ready ? [readinessCase(readiness)] : []),
@@ -122,11 +138,12 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     {
       verdict: finalVerdict,
       minPassRate: config.minPassRate,
-      reasons: reasons.map((reason) => deps.localise(reason)),
+      reasons: localisedReasons,
       checks,
       tests: tests ?? [],
       ...(health ? { health } : {}),
       ...(readiness ? { readinessNote: readinessNote(readiness) } : {}),
+      ...(verdict.ran ? {} : { nothingRan: whyNothingRan(readiness, localisedReasons, verdict) }),
     },
     deps.redact,
   );
@@ -137,8 +154,23 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     ...(health ? { health } : {}),
     junitXml,
     summaryMarkdown,
-    failures: failures.map((failure) => (failure.args.length ? redactError(failure, deps.redact) : failure)),
+    failures,
   };
+}
+
+/** One sentence on why no check or test ran: the readiness wait, the test command's failure, or skips. */
+function whyNothingRan(
+  readiness: (Readiness & { url: string; timeoutMs: number }) | undefined,
+  reasons: readonly string[],
+  verdict: Verdict,
+): string {
+  if (readiness && !readiness.ready)
+    return `${readiness.url} was not ready within ${Math.round(readiness.timeoutMs / 1000)} s, so no check or test ran`;
+  if (verdict.counts.skipped > 0) return `all ${verdict.counts.skipped} tests were skipped`;
+  const [first] = reasons;
+  return first
+    ? `no check or test result was counted (${first.replace(/\.$/, '')})`
+    : 'only health was judged';
 }
 
 /** The suite checks are published under in the Tests tab. */
@@ -179,10 +211,17 @@ function readinessNote(readiness: Readiness & { url: string; timeoutMs: number }
     : `Not ready within ${Math.round(readiness.timeoutMs / 1000)} s: no check ran.`;
 }
 
-function redactError(error: TaskError, redact: (text: string) => string): TaskError {
+/** An error line quotes at most this much of any one text (a service's message, a file's content). */
+const quotedArgumentLength = 1000;
+
+// A failure quotes texts from outside (a service's message, a test file): redacted, then cut to one line.
+function shortenArguments(error: TaskError, redact: Redact): TaskError {
+  if (!error.args.some((arg) => typeof arg === 'string')) return error;
   return new TaskError(
     error.key,
-    error.args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg)),
+    error.args.map((arg) =>
+      typeof arg === 'string' ? firstLineExcerpt(arg, quotedArgumentLength, redact) : arg,
+    ),
     error.cause,
   );
 }

@@ -1,6 +1,7 @@
+import type { Redact } from '../shared/redaction';
 import type { CheckResult } from './check-runner';
 import type { HealthReport } from './health';
-import type { TestCase } from './junit';
+import { failureLine, type TestCase } from './junit';
 import type { Verdict } from './verdict';
 
 /**
@@ -18,6 +19,8 @@ export interface SummaryInput {
   readonly tests: readonly TestCase[];
   readonly health?: HealthReport;
   readonly readinessNote?: string;
+  /** Why no check or test ran, when none did: the summary says so instead of a pass rate. */
+  readonly nothingRan?: string;
 }
 
 /** Rows beyond this are counted, not listed: 500 passing checks are one line, not a wall. */
@@ -25,21 +28,23 @@ const maxRows = 50;
 const chartBars = 15;
 
 /** Renders the markdown summary. */
-export function renderSummary(input: SummaryInput, redact: (text: string) => string): string {
+export function renderSummary(input: SummaryInput, redact: Redact): string {
   const { verdict } = input;
   const { passed, flaky, failed, skipped } = verdict.counts;
   const lines = [
     `## Acceptance gate: ${verdict.passed ? '✅ passed' : '❌ failed'}`,
     '',
-    `Pass rate **${verdict.passRate}%** (minimum ${input.minPassRate}%): ${passed} passed, ${flaky} flaky, ${failed} failed, ${skipped} skipped.`,
+    verdict.ran
+      ? `Pass rate **${verdict.passRate}%** (minimum ${input.minPassRate}%): ${passed} passed, ${flaky} flaky, ${failed} failed, ${skipped} skipped.`
+      : `**Nothing ran**: ${input.nothingRan ?? 'no check or test ran'}. The pass rate is 0% (the minimum ${input.minPassRate}% was not applied).`,
   ];
   if (input.readinessNote) lines.push('', input.readinessNote);
   if (input.reasons.length > 0)
     lines.push('', '**Why it failed**', '', ...input.reasons.map((reason) => `- ${cell(reason)}`));
   if (input.checks.length > 0) lines.push('', ...checksTable(input.checks));
-  if (input.tests.length > 0) lines.push('', ...testsSection(input.tests));
+  if (input.tests.length > 0) lines.push('', ...testsSection(input.tests, redact));
   if (input.health) lines.push('', ...healthTable(input.health));
-  const chart = latencyChart(input.checks);
+  const chart = latencyChart(input.checks, redact);
   if (chart) lines.push('', '### Latency (median per check, slowest first)', '', chart);
   lines.push('');
   return redact(lines.join('\n'));
@@ -71,7 +76,7 @@ function checksTable(checks: readonly CheckResult[]): string[] {
   ];
 }
 
-function testsSection(tests: readonly TestCase[]): string[] {
+function testsSection(tests: readonly TestCase[], redact: Redact): string[] {
   const suites = new Map<string, TestCase[]>();
   for (const test of tests) suites.set(test.suite, [...(suites.get(test.suite) ?? []), test]);
   const rows = [...suites].map(([suite, cases]) => {
@@ -83,7 +88,7 @@ function testsSection(tests: readonly TestCase[]): string[] {
     .slice(0, maxRows)
     .map(
       (test) =>
-        `- ${outcomeIcon[test.outcome]} ${cell(`${test.classname} › ${test.name}`)}: ${cell(test.message ?? '')}`,
+        `- ${outcomeIcon[test.outcome]} ${cell(`${test.classname} › ${test.name}`)}: ${cell(failureLine(test, redact))}`,
     );
   return [
     `### Tests (${tests.length})`,
@@ -109,7 +114,7 @@ function healthTable(health: HealthReport): string[] {
 }
 
 /** A horizontal bar chart of the slowest checks' median latency, as one line of inline SVG. */
-export function latencyChart(checks: readonly CheckResult[]): string | undefined {
+export function latencyChart(checks: readonly CheckResult[], redact: Redact): string | undefined {
   const measured = checks.filter((check) => check.latenciesMs.length > 0);
   if (measured.length === 0) return undefined;
   const bars = [...measured].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, chartBars);
@@ -122,7 +127,8 @@ export function latencyChart(checks: readonly CheckResult[]): string | undefined
   const shapes = bars.map((bar, index) => {
     const y = 4 + index * rowHeight;
     const width = Math.max(1, Math.round((bar.latencyMs / max) * barWidth));
-    const label = bar.name.length > 26 ? `${bar.name.slice(0, 25)}…` : bar.name;
+    const name = redact(bar.name);
+    const label = name.length > 26 ? `${name.slice(0, 25)}…` : name;
     return (
       `<text x="${labelWidth - 6}" y="${y + 12}" text-anchor="end">${xml(label)}</text>` +
       `<rect x="${labelWidth}" y="${y + 2}" width="${width}" height="${rowHeight - 6}" fill="${colour[bar.outcome]}"/>` +

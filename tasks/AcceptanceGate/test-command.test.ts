@@ -3,7 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TaskError } from '../shared/task-error';
-import { runInShell, runTestCommand, type TestCommandDeps } from './test-command';
+import { failureLine } from './junit';
+import { runInShell } from './shell';
+import { programName, runTestCommand, type TestCommandDeps } from './test-command';
 
 const mochaBin = resolve(__dirname, '..', '..', 'node_modules', 'mocha', 'bin', 'mocha.js');
 
@@ -15,13 +17,19 @@ describe('test command', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const deps = (): TestCommandDeps => ({
-    runShell: (command, env) => runInShell(command, env, dir),
+    runShell: (command, env, timeoutMs) =>
+      runInShell(command, env, dir, {
+        timeoutMs,
+        graceMs: 100,
+        progressEveryMs: 60_000,
+        onProgress: () => {},
+      }),
     // The shell uses task-lib's findMatch; here a plain listing of TEST-*.xml is enough.
     findResults: (glob) =>
       readdirSync(dir)
         .filter((name) => new RegExp(`^${glob.replace('.', '\\.').replace('*', '.*')}$`).test(name))
         .map((name) => ({ path: join(dir, name), modifiedMs: statSync(join(dir, name)).mtimeMs })),
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: (path) => readFileSync(path),
     now: () => Date.now(),
   });
   const mocha = `"${process.execPath}" "${mochaBin}" --no-config --reporter xunit --reporter-option output=TEST-acceptance.xml spec.js`;
@@ -36,7 +44,13 @@ describe('test command', () => {
        });`,
     );
     const cases = await runTestCommand(
-      { command: mocha, resultsGlob: 'TEST-*.xml', baseUrl: 'http://staging.test', retryFailed: 0 },
+      {
+        command: mocha,
+        resultsGlob: 'TEST-*.xml',
+        baseUrl: 'http://staging.test',
+        retryFailed: 0,
+        timeoutMinutes: 1,
+      },
       deps(),
     );
     assert.deepEqual(
@@ -59,11 +73,17 @@ describe('test command', () => {
        });`,
     );
     const cases = await runTestCommand(
-      { command: mocha, resultsGlob: 'TEST-*.xml', baseUrl: 'http://staging.test', retryFailed: 1 },
+      {
+        command: mocha,
+        resultsGlob: 'TEST-*.xml',
+        baseUrl: 'http://staging.test',
+        retryFailed: 1,
+        timeoutMinutes: 1,
+      },
       deps(),
     );
     assert.deepEqual(
-      cases.map((c) => [c.name, c.outcome, c.attempts, c.message]),
+      cases.map((c) => [c.name, c.outcome, c.attempts, failureLine(c, (text) => text)]),
       [['flaps once', 'flaky', 2, 'first run fails']],
     );
   });
@@ -71,7 +91,13 @@ describe('test command', () => {
   it('is a clear error when the results glob matches nothing', async () => {
     await assert.rejects(
       runTestCommand(
-        { command: 'exit 3', resultsGlob: 'TEST-*.xml', baseUrl: 'http://s', retryFailed: 0 },
+        {
+          command: 'exit 3',
+          resultsGlob: 'TEST-*.xml',
+          baseUrl: 'http://s',
+          retryFailed: 0,
+          timeoutMinutes: 1,
+        },
         deps(),
       ),
       (error: unknown) =>
@@ -84,7 +110,13 @@ describe('test command', () => {
     const stale = deps();
     await assert.rejects(
       runTestCommand(
-        { command: 'true', resultsGlob: 'TEST-*.xml', baseUrl: 'http://s', retryFailed: 0 },
+        {
+          command: 'true',
+          resultsGlob: 'TEST-*.xml',
+          baseUrl: 'http://s',
+          retryFailed: 0,
+          timeoutMinutes: 1,
+        },
         { ...stale, now: () => Date.now() + 60_000 },
       ),
       (error: unknown) => error instanceof TaskError && error.key === 'TestResultsStale',
@@ -98,6 +130,7 @@ describe('test command', () => {
         resultsGlob: 'TEST-*.xml',
         baseUrl: 'http://s',
         retryFailed: 0,
+        timeoutMinutes: 1,
       },
       deps(),
     );
@@ -111,6 +144,61 @@ describe('test command', () => {
           'exited with code 2',
         ],
       ],
+    );
+  });
+
+  it('says which command the shell did not find, instead of reading results', async () => {
+    await assert.rejects(
+      runTestCommand(
+        {
+          command: 'CI=1 no-such-suite-runner --reporter xunit',
+          resultsGlob: 'TEST-*.xml',
+          baseUrl: 'http://s',
+          retryFailed: 2,
+          timeoutMinutes: 1,
+        },
+        deps(),
+      ),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.key === 'TestCommandNotFound' &&
+        error.args[0] === 127 &&
+        error.args[1] === 'no-such-suite-runner',
+    );
+  });
+
+  it('fails on the time limit without reading results or retrying', async () => {
+    let runs = 0;
+    await assert.rejects(
+      runTestCommand(
+        {
+          command: 'sleep 600',
+          resultsGlob: 'TEST-*.xml',
+          baseUrl: 'http://s',
+          retryFailed: 3,
+          timeoutMinutes: 7,
+        },
+        {
+          ...deps(),
+          runShell: async (_command, _env, timeoutMs) => {
+            runs++;
+            assert.equal(timeoutMs, 7 * 60_000);
+            return { timedOut: true };
+          },
+        },
+      ),
+      (error: unknown) =>
+        error instanceof TaskError && error.key === 'TestCommandTimedOut' && error.args[1] === 7,
+    );
+    assert.equal(runs, 1);
+  });
+
+  it('names the program a command line starts', () => {
+    assert.equal(programName('npx mocha test'), 'npx');
+    assert.equal(programName('  FOO=1 BAR="a b" ./run-suite.sh --fast'), './run-suite.sh');
+    assert.equal(
+      programName('"C:\\Program Files\\node\\node.exe" suite.js'),
+      'C:\\Program Files\\node\\node.exe',
     );
   });
 });

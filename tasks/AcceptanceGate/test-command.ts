@@ -1,12 +1,14 @@
-import { spawn } from 'node:child_process';
 import { TaskError } from '../shared/task-error';
 import { JUnitReadError, mergeRuns, parseJUnit, type TestCase } from './junit';
+import type { ShellExit } from './shell';
+import { decodeText } from './text-file';
 
 /**
  * Runs the team’s own acceptance suite: a command in a shell with STAGING_BASE_URL
  * set, then the JUnit files it wrote. When tests fail and retries are allowed, the
  * whole command runs again (a shell command cannot rerun one test), and tests that
- * pass on a later run are flaky.
+ * pass on a later run are flaky. A command that runs past its time limit, or that the
+ * shell cannot find, fails the gate with a line that says so, and is not retried.
  */
 
 /** A JUnit file found after a run. */
@@ -17,11 +19,15 @@ export interface ResultFile {
 
 /** What the test runner needs from its surroundings. */
 export interface TestCommandDeps {
-  /** Runs `command` in a shell and resolves its exit code. */
-  readonly runShell: (command: string, env: Readonly<Record<string, string>>) => Promise<number>;
+  /** Runs `command` in a shell, stopping it (and all it started) after `timeoutMs`. */
+  readonly runShell: (
+    command: string,
+    env: Readonly<Record<string, string>>,
+    timeoutMs: number,
+  ) => Promise<ShellExit>;
   /** Files matching the results glob now. */
   readonly findResults: (glob: string) => ResultFile[];
-  readonly readFile: (path: string) => string;
+  readonly readFile: (path: string) => Uint8Array;
   readonly now: () => number;
 }
 
@@ -31,6 +37,7 @@ export interface TestCommand {
   readonly resultsGlob: string;
   readonly baseUrl: string;
   readonly retryFailed: number;
+  readonly timeoutMinutes: number;
 }
 
 /** The suite name a non-zero exit is reported under when the results show no failure. */
@@ -41,7 +48,15 @@ export async function runTestCommand(test: TestCommand, deps: TestCommandDeps): 
   const runs: TestCase[][] = [];
   for (let attempt = 1; attempt <= test.retryFailed + 1; attempt++) {
     const started = deps.now();
-    const exitCode = await deps.runShell(test.command, { STAGING_BASE_URL: test.baseUrl });
+    const exit = await deps.runShell(
+      test.command,
+      { STAGING_BASE_URL: test.baseUrl },
+      test.timeoutMinutes * 60_000,
+    );
+    if (exit.timedOut) throw new TaskError('TestCommandTimedOut', [test.command, test.timeoutMinutes]);
+    const { exitCode } = exit;
+    if (commandNotFound.includes(exitCode))
+      throw new TaskError('TestCommandNotFound', [exitCode, programName(test.command), test.command]);
     const cases = readResults(test, deps, started, exitCode);
     if (exitCode !== 0 && !cases.some((testcase) => testcase.outcome === 'failed')) {
       // A suite that crashed after writing passing results must not look green.
@@ -61,6 +76,16 @@ export async function runTestCommand(test: TestCommand, deps: TestCommandDeps): 
   return mergeRuns(runs);
 }
 
+/** Exit codes that mean the shell found no such command: 127 from POSIX shells, 9009 from cmd.exe. */
+const commandNotFound = [127, 9009];
+
+/** The program a command line starts: its first word, after any VAR=value assignments, without quotes. */
+export function programName(command: string): string {
+  const words = command.match(/(?:"[^"]*"|'[^']*'|[^\s"'])+/g) ?? [];
+  const program = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) ?? command;
+  return program.replace(/"([^"]*)"|'([^']*)'/g, '$1$2');
+}
+
 // Files older than this run are left over from an earlier one and would report stale results.
 function readResults(
   test: TestCommand,
@@ -78,30 +103,14 @@ function readResults(
     ]);
   }
   return fresh.flatMap((file) => {
+    const decoded = decodeText(deps.readFile(file.path));
+    if (!decoded.ok) throw new TaskError('TestResultsUnreadable', [file.path, decoded.problem]);
     try {
-      return parseJUnit(deps.readFile(file.path));
+      return parseJUnit(decoded.text);
     } catch (error) {
       if (error instanceof JUnitReadError)
         throw new TaskError('TestResultsUnreadable', [file.path, error.message]);
       throw error;
     }
-  });
-}
-
-/** Runs a command in the platform’s shell with the task’s environment plus `env`; output goes to the log. */
-export function runInShell(
-  command: string,
-  env: Readonly<Record<string, string>>,
-  cwd: string,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, {
-      shell: true,
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }

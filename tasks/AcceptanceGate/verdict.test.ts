@@ -53,7 +53,14 @@ describe('verdict', () => {
     passRate: number;
     keys: string[];
   }[] = [
-    { name: 'nothing to judge passes', input: {}, passed: true, passRate: 100, keys: [] },
+    { name: 'nothing counted, nothing failed: passes at 0%', input: {}, passed: true, passRate: 0, keys: [] },
+    {
+      name: 'every test skipped fails at 0%: nothing was verified',
+      input: { minPassRate: 0, tests: [test('t1', 'skipped'), test('t2', 'skipped')] },
+      passed: false,
+      passRate: 0,
+      keys: ['AllSkipped'],
+    },
     {
       name: 'all passed, flaky counts as passed, skipped not counted',
       input: { checks: [check('a', 'passed'), check('b', 'flaky')], tests: [test('t', 'skipped')] },
@@ -92,7 +99,7 @@ describe('verdict', () => {
         },
       },
       passed: false,
-      passRate: 100,
+      passRate: 0,
       keys: ['ReadinessTimedOut'],
     },
     {
@@ -108,21 +115,21 @@ describe('verdict', () => {
       name: 'health within thresholds',
       input: { health: health(0.5, 1) },
       passed: true,
-      passRate: 100,
+      passRate: 0,
       keys: [],
     },
     {
       name: 'health crossed',
       input: { health: health(4.2, 1) },
       passed: false,
-      passRate: 100,
+      passRate: 0,
       keys: ['HealthThresholdCrossed'],
     },
     {
       name: 'health without traffic',
       input: { health: health(undefined, 1) },
       passed: true,
-      passRate: 100,
+      passRate: 0,
       keys: [],
     },
   ];
@@ -131,6 +138,7 @@ describe('verdict', () => {
       const verdict = decideVerdict({ ...base, ...row.input });
       assert.equal(verdict.passed, row.passed);
       assert.equal(verdict.passRate, row.passRate);
+      assert.equal(verdict.ran, row.passRate > 0 || (row.input.checks ?? []).length > 0);
       assert.deepEqual(
         verdict.reasons.map((r) => r.key),
         row.keys,

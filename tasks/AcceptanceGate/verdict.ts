@@ -26,8 +26,13 @@ export interface Counts {
 /** The verdict and what it was made of. */
 export interface Verdict {
   readonly passed: boolean;
-  /** Percentage of checks and tests (skipped ones aside) that passed, flaky ones included. */
+  /**
+   * Percentage of checks and tests (skipped ones aside) that passed, flaky ones included;
+   * 0 when none ran, so that a condition on it never passes a gate that checked nothing.
+   */
   readonly passRate: number;
+  /** False when no check or test ran to a result (readiness timed out, no fresh results, all skipped). */
+  readonly ran: boolean;
   readonly counts: Counts;
   readonly reasons: readonly Reason[];
 }
@@ -57,8 +62,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     skipped: outcomes.filter((o) => o === 'skipped').length,
   };
   const counted = counts.passed + counts.flaky + counts.failed;
-  const passRate =
-    counted === 0 ? 100 : Math.floor((10_000 * (counts.passed + counts.flaky)) / counted) / 100;
+  const passRate = counted === 0 ? 0 : Math.floor((10_000 * (counts.passed + counts.flaky)) / counted) / 100;
   const reasons: Reason[] = [];
 
   if (input.readiness && !input.readiness.ready) {
@@ -77,7 +81,11 @@ export function decideVerdict(input: VerdictInput): Verdict {
   if (onBase.length > 0 && onBase.every((check) => check.unreachable)) {
     reasons.push({ key: 'BaseUrlUnreachable', args: [input.baseUrl, onBase[0]?.failures[0] ?? 'no answer'] });
   }
-  if (passRate < input.minPassRate) {
+  if (counted === 0 && counts.skipped > 0) {
+    reasons.push({ key: 'AllSkipped', args: [counts.skipped] });
+  }
+  // With nothing counted there is no rate to hold against the minimum; the reasons above say why.
+  if (counted > 0 && passRate < input.minPassRate) {
     const failed = [
       ...input.checks
         .filter((c) => c.outcome === 'failed')
@@ -100,7 +108,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
       });
     }
   }
-  return { passed: reasons.length === 0, passRate, counts, reasons };
+  return { passed: reasons.length === 0, passRate, ran: counted > 0, counts, reasons };
 }
 
 function safeHost(url: string): string | undefined {
