@@ -74,7 +74,7 @@ export const supportedSchemes = [
  */
 export function readAzureRmConnection(inputName: string): AzureRmConnection {
   const id = requiredString(inputName, 'Select an Azure Resource Manager service connection.');
-  const secretParameter = endpointAuthorization(id);
+  const secretParameter = endpointAuthorization(id, inputName);
   const auth = (key: string) => secretParameter(key)?.trim() || undefined;
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
   const need = (value: string | undefined, field: string): string => {
