@@ -283,6 +283,13 @@ describe('KeyVaultSecrets@1 bad input', function () {
       ],
     },
     {
+      what: 'a 120 KB connection name',
+      inputs: { azureSubscription: 'c'.repeat(huge) },
+      errors: [
+        /^The service connection 'c{200}… \(122680 more characters\)' named by the input 'azureSubscription' was not found/,
+      ],
+    },
+    {
       what: 'a connection that does not exist',
       connection: null,
       errors: [

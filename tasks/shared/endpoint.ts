@@ -1,4 +1,5 @@
 import * as tl from 'azure-pipelines-task-lib/task';
+import { quoted } from './known-secrets';
 import { TaskError } from './task-error';
 
 /**
@@ -13,8 +14,8 @@ import { TaskError } from './task-error';
 export function endpointAuthorization(id: string, inputName?: string): (key: string) => string | undefined {
   const unreadable = (): TaskError =>
     inputName === undefined
-      ? new TaskError('ConnectionAuthorizationUnreadable', [id])
-      : new TaskError('ConnectionAuthorizationUnreadableFromInput', [id, inputName]);
+      ? new TaskError('ConnectionAuthorizationUnreadable', [quoted(id)])
+      : new TaskError('ConnectionAuthorizationUnreadableFromInput', [quoted(id), inputName]);
   let authorization: unknown;
   try {
     authorization = tl.getEndpointAuthorization(id, true);
