@@ -1,11 +1,5 @@
 import * as assert from 'node:assert/strict';
-import {
-  quoted,
-  quotedFirstLine,
-  redactKnownSecrets,
-  rememberAgentSecrets,
-  rememberSecret,
-} from './known-secrets';
+import { quoted, quotedFirstLine, redactKnownSecrets, rememberAgentSecrets } from './known-secrets';
 
 describe('known secrets', () => {
   it("remembers the agent's secret variables and masked connection parameters, not harmless ones", () => {
@@ -27,7 +21,7 @@ describe('known secrets', () => {
 
   it('quotes a value redacted first, then cut, so no piece of a secret shows', () => {
     const secret = 'remembered-token-abcdefghijklmnop';
-    rememberSecret(secret);
+    rememberAgentSecrets({ SECRET_TOKEN: secret });
     const text = `${'x'.repeat(190)}${secret}${'y'.repeat(120_000)}`;
     const shown = quoted(text);
     assert.ok(shown.startsWith(`${'x'.repeat(190)}***`), shown.slice(0, 220));
@@ -42,5 +36,6 @@ describe('known secrets', () => {
       'key=***\\nnext\\u0000',
     );
     assert.equal(quotedFirstLine('first extra-secret-5678\nsecond', 200, ['extra-secret-5678']), 'first ***');
+    assert.equal(quotedFirstLine('\u0001'.repeat(300), 12), `${'\\u0001'.repeat(2)}… (1788 more characters)`);
   });
 });

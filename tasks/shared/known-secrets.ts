@@ -1,4 +1,4 @@
-import { createRedactor, excerpt, firstLineExcerpt, type Redact } from './redaction';
+import { createRedactor, excerpt, type Redact } from './redaction';
 
 /**
  * The secrets this task run knows, so that any text cut for a message (an input, a
@@ -8,7 +8,8 @@ import { createRedactor, excerpt, firstLineExcerpt, type Redact } from './redact
  * The agent hands a task its secrets in the environment (secret variables as SECRET_*,
  * connection credentials as ENDPOINT_AUTH_PARAMETER_*), and task-lib moves them into its
  * vault as it loads. task-start.ts, which runs before task-lib, remembers them here.
- * Code that learns a secret later (a token, a kubeconfig's key) adds it with rememberSecret.
+ * Secrets a client learns later (a token it sends) are passed to the quoting functions
+ * as `extra`.
  */
 
 const known = new Set<string>();
@@ -36,18 +37,6 @@ const harmlessParameters = new Set(
   ].map((key) => key.toUpperCase()),
 );
 
-/** Adds secrets to those every excerpt is redacted of. */
-export function rememberSecrets(values: Iterable<string | undefined>): void {
-  const before = known.size;
-  for (const value of values) for (const piece of piecesOf(value)) known.add(piece);
-  if (known.size !== before) redactor = createRedactor([...known]);
-}
-
-/** Adds one secret to those every excerpt is redacted of. */
-export function rememberSecret(value: string | undefined): void {
-  rememberSecrets([value]);
-}
-
 /**
  * Remembers the secrets the agent put in the environment: secret variables and the
  * authorization parameters it masks. Must run before task-lib loads, which deletes them.
@@ -58,6 +47,12 @@ export function rememberAgentSecrets(env: NodeJS.ProcessEnv): void {
       .filter(([name]) => isAgentSecret(name))
       .map(([, value]) => value),
   );
+}
+
+function rememberSecrets(values: Iterable<string | undefined>): void {
+  const before = known.size;
+  for (const value of values) for (const piece of piecesOf(value)) known.add(piece);
+  if (known.size !== before) redactor = createRedactor([...known]);
 }
 
 function isAgentSecret(name: string): boolean {
@@ -72,7 +67,7 @@ export function redactKnownSecrets(text: string, extra: readonly string[] = []):
 }
 
 /** How long a value quoted in a message may be: enough to recognise it, never a whole file. */
-export const quotedValueLength = 200;
+const quotedValueLength = 200;
 
 /**
  * A value as a message may quote it (an input, a file's line, a service's answer) on one
@@ -90,8 +85,9 @@ export function quotedFirstLine(
   maxChars = quotedValueLength,
   extra: readonly string[] = [],
 ): string {
-  const redact = redactWith(extra);
-  return escapeControls(firstLineExcerpt(text, maxChars, redact));
+  // Redacted whole before the first line is taken: a secret may span the line break.
+  const firstLine = redactWith(extra)(text).split(/\r?\n/, 1)[0] ?? '';
+  return excerpt(firstLine, maxChars, escapeControls);
 }
 
 const controlEscapes: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
