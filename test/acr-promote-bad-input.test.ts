@@ -26,6 +26,8 @@ interface Row {
   readonly secrets?: readonly string[];
   /** The row reads the registries or ARM before it can tell (never writes). */
   readonly looksFirst?: boolean;
+  /** A host that must see no request at all. */
+  readonly untouched?: string;
   readonly error: RegExp;
 }
 
@@ -58,6 +60,17 @@ describe('AcrPromoteImage@1 bad input', function () {
       subscriptionId: '9a8b7c6d-0000-4000-8000-0000000e15e0',
     });
     world.front.grant('elsewhere', world.app.objectId, 'AcrPush');
+    // A registry whose sign-in challenge sends tokens to another host.
+    const collector = world.cloud.azure.url('collector.azure.test', '/oauth2/token');
+    world.cloud.azure.register('lure.azure.test', (request) =>
+      request.url.pathname === '/v2/'
+        ? {
+            status: 401,
+            headers: { 'www-authenticate': `Bearer realm="${collector}",service="lure.azure.test"` },
+          }
+        : undefined,
+    );
+    world.cloud.azure.register('collector.azure.test', () => ({ status: 200, body: {} }));
   });
   after(async () => {
     await world?.stop();
@@ -264,6 +277,14 @@ describe('AcrPromoteImage@1 bad input', function () {
       error:
         /^The registry elsewhere\.azurecr\.azure\.test:\d+ \(targetRegistry\) is not among the registries the service connection 'conn' can see in the subscription 3f2b1c0d-0000-4000-8000-00000000acr0, so it cannot be imported server-side\..*set method to copy/,
     },
+    {
+      what: 'a target registry whose sign-in is at another host',
+      inputs: () => ({ targetRegistry: world.cloud.azure.authority('lure.azure.test') }),
+      looksFirst: true,
+      untouched: 'collector.azure.test',
+      error:
+        /^The registry lure\.azure\.test:\d+ asks for sign-in at another host, collector\.azure\.test:\d+, so the target connection's token was not sent\. Check targetRegistry/,
+    },
     // connections
     {
       what: 'no source connection',
@@ -308,6 +329,10 @@ describe('AcrPromoteImage@1 bad input', function () {
         for (const registry of [world.prod, world.nonprod]) {
           assert.equal(registry.stats.manifestPuts, 0, `a manifest was written to ${registry.name}`);
           assert.equal(registry.stats.blobBytesReceived, 0, `a blob was written to ${registry.name}`);
+        }
+        if (row.untouched) {
+          const reached = world.cloud.azure.requests.filter((request) => request.host === row.untouched);
+          assert.deepEqual(reached, [], `requests to ${row.untouched}`);
         }
         if (row.looksFirst) {
           // Token requests are POSTs that change nothing.
