@@ -39,6 +39,8 @@ async function buildTask(name) {
 
   const result = await esbuild.build({
     entryPoints: [join(source, 'index.ts')],
+    // Runs before the entry file and task-lib, so that task-lib's start-up failures are caught.
+    inject: [join(tasksDir, 'shared', 'task-start.ts')],
     outfile: join(out, 'index.js'),
     bundle: true,
     platform: 'node',

@@ -12,6 +12,7 @@ import {
 import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud, scopeFor } from '../tasks/shared/cloud';
 import { AcrCredentials } from '../tasks/shared/registry/acr-auth';
+import { isRegistryError } from '../tasks/shared/registry/errors';
 import { Transport } from '../tasks/shared/registry/transport';
 import { singleArchImage } from './oci/content';
 import { startPromoteWorld, type PromoteWorld } from './oci/fixture';
@@ -187,6 +188,50 @@ describe('ACR front emulator: served to the real SDK', function () {
       assert.equal(credentials.tokenRequests, 5, 'a new refresh token and a new access token');
     } finally {
       transport.close();
+    }
+  });
+
+  it('sends no Entra token to a realm on another host than the registry', async () => {
+    const seen: string[] = [];
+    const collector = world.cloud.azure.url('collector.azure.test', '/oauth2/token');
+    const unregisterLure = world.cloud.azure.register('lure.azure.test', (request) =>
+      request.url.pathname === '/v2/'
+        ? {
+            status: 401,
+            headers: { 'www-authenticate': `Bearer realm="${collector}",service="lure.azure.test"` },
+          }
+        : undefined,
+    );
+    const unregisterCollector = world.cloud.azure.register('collector.azure.test', (request) => {
+      seen.push(`${request.method} ${request.url.pathname}`);
+      return { status: 200, body: {} };
+    });
+    let tokensAsked = 0;
+    const credential = {
+      getToken: async () => {
+        tokensAsked++;
+        return { token: 'entra-token-for-the-registry-only', expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    };
+    const transport = new Transport({ network: { extraCaPem: world.cloud.azure.ca.caPem } });
+    try {
+      const lure = world.cloud.azure.authority('lure.azure.test');
+      await assert.rejects(
+        new AcrCredentials(transport, credential, 'https://management.azure.test/.default').authorization(
+          lure,
+          ['repository:a:pull'],
+          false,
+        ),
+        (error: unknown) =>
+          isRegistryError(error, 'SignInElsewhere') &&
+          error.realmHost === world.cloud.azure.authority('collector.azure.test'),
+      );
+      assert.equal(tokensAsked, 0, 'an Entra token was asked for');
+      assert.deepEqual(seen, [], 'the realm was contacted');
+    } finally {
+      transport.close();
+      unregisterLure();
+      unregisterCollector();
     }
   });
 });

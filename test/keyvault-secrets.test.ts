@@ -80,7 +80,7 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
         environment: 'AzureCloud',
         subscriptionId: '00000000-0000-0000-0000-000000000001',
         environmentAuthorityUrl: cloud.authorityHost,
-        AzureKeyVaultDnsSuffix: cloud.azure.authority('vault.azure.test'),
+        AzureKeyVaultDnsSuffix: overrides.keyVaultDnsSuffix ?? cloud.azure.authority('vault.azure.test'),
         AzureKeyVaultServiceEndpointResourceId: keyVault.resource,
       },
     };
@@ -249,6 +249,7 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
       {
         name: 'a vault whose DNS name does not resolve',
         inputs: { keyVaultName: 'https://no-such-kv.vault.invalid/' },
+        endpoint: { keyVaultDnsSuffix: 'vault.invalid' },
         expect: [
           /The vault 'no-such-kv' does not exist, or its DNS name no-such-kv.vault.invalid does not resolve/,
         ],
@@ -448,7 +449,7 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
       {
         name: 'a malformed rule',
         inputs: { secrets: 'app-* => X' },
-        expect: /The secrets rule 'app-\* => X' is not valid/,
+        expect: /The input 'secrets', line 1: the rule 'app-\* => X' is not valid/,
       },
       {
         name: 'an unknown version',

@@ -389,6 +389,39 @@ describe('readAzureRmConnection', () => {
       args: [id, 'azureSubscription'],
     },
     {
+      name: 'authorization that is not JSON, without quoting it',
+      env: {
+        ...base,
+        ...scheme('ServicePrincipal'),
+        [`ENDPOINT_AUTH_${id}`]: '{"parameters":{"serviceprincipalkey":"cut-off-secret-value"',
+      },
+      key: 'ConnectionAuthorizationUnreadableFromInput',
+      args: [id, 'azureSubscription'],
+    },
+    {
+      name: 'authorization whose parameters are not an object',
+      env: {
+        ...base,
+        ...scheme('ServicePrincipal'),
+        [`ENDPOINT_AUTH_${id}`]: '{"parameters":"secret-text"}',
+      },
+      key: 'ConnectionAuthorizationUnreadableFromInput',
+      args: [id, 'azureSubscription'],
+    },
+    {
+      name: 'a parameter that is not text, as missing',
+      env: {
+        ...base,
+        ...scheme('ServicePrincipal'),
+        [`ENDPOINT_AUTH_${id}`]: JSON.stringify({
+          scheme: 'ServicePrincipal',
+          parameters: { tenantid: 'tenant-1', serviceprincipalid: 'client-1', serviceprincipalkey: 5 },
+        }),
+      },
+      key: 'SignInConnectionFieldMissing',
+      args: [id, 'client secret (serviceprincipalkey)'],
+    },
+    {
       name: 'a custom cloud without its authority',
       env: {
         ...base,

@@ -54,6 +54,11 @@ describe('AcrPromoteImage config', () => {
     { text: 'not a registry', environment: 'AzureCloud', key: 'BadRegistry' },
     { text: 'abc', environment: 'AzureCloud', key: 'BadRegistry' },
     { text: 'host:99999', environment: 'AzureCloud', key: 'BadRegistry' },
+    { text: `${'a'.repeat(64)}.example`, environment: 'AzureCloud', key: 'BadRegistry' },
+    { text: `${'abc.'.repeat(70)}example`, environment: 'AzureCloud', key: 'BadRegistry' },
+    { text: 'contoso.azurecr.cn', environment: 'AzureCloud', key: 'RegistryInOtherCloud' },
+    { text: 'https://contoso.azurecr.io/', environment: 'AzureChinaCloud', key: 'RegistryInOtherCloud' },
+    { text: 'contoso.azurecr.us:443', environment: 'AzureStack', key: 'RegistryInOtherCloud' },
   ];
   for (const row of badRegistries) {
     it(`rejects the registry '${row.text}' with ${row.key}`, () => {
@@ -63,6 +68,28 @@ describe('AcrPromoteImage config', () => {
       );
     });
   }
+
+  it('says which cloud a registry of another cloud is in, and which connection input to change', () => {
+    assert.throws(
+      () => parseRegistry('targetRegistry', 'contoso.azurecr.cn', 'AzureCloud'),
+      (error: unknown) =>
+        error instanceof TaskError &&
+        error.args.join('|') ===
+          'targetRegistry|contoso.azurecr.cn|AzureChinaCloud|AzureCloud|targetConnection|AzureChinaCloud',
+    );
+  });
+
+  it('quotes at most 200 characters of a huge value', () => {
+    const huge = `${'a b '.repeat(30_000)}`;
+    for (const parse of [
+      () => parseRegistry('sourceRegistry', huge, 'AzureCloud'),
+      () => parseImageReference(huge),
+    ]) {
+      assert.throws(parse, (error: unknown) =>
+        (error as TaskError).args.every((arg) => String(arg).length < 240),
+      );
+    }
+  });
 
   const base: RawInputs = {
     sourceRegistry: 'contosononprod',

@@ -1,9 +1,11 @@
+import { quoted } from '../shared/known-secrets';
 import { TaskError } from '../shared/task-error';
 import type { PromoteRequest } from './promote';
 
 /**
  * Parsers for the task's inputs, pure: each takes the raw text and returns a typed
- * value or throws a TaskError whose message lists the accepted forms.
+ * value or throws a TaskError whose message lists the accepted forms and quotes the value
+ * redacted and cut to 200 characters.
  */
 
 /** How to move the image: ask ARM to import it server-side, copy it ourselves, or choose. */
@@ -25,10 +27,12 @@ const repositoryPattern =
   /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const digestPattern = /^sha256:[a-f0-9]{64}$/;
+// ACR's limit on a repository name, which is below what the spec's grammar allows.
+const maxRepositoryLength = 256;
 
 /** Parses `repo:tag`, `repo@sha256:<hex>` or `repo:tag@sha256:<hex>`. */
 export function parseImageReference(text: string): ImageReference {
-  const bad = (): TaskError => new TaskError('BadImageReference', [text]);
+  const bad = (): TaskError => new TaskError('BadImageReference', [quoted(text)]);
   const [name, digest, ...extra] = text.trim().split('@');
   if (!name || extra.length > 0) throw bad();
   if (digest !== undefined && !digestPattern.test(digest)) throw bad();
@@ -40,9 +44,9 @@ export function parseImageReference(text: string): ImageReference {
   const firstComponent = repository.split('/')[0] ?? '';
   // A registry host in front of the repository (`contoso.azurecr.io/app`) belongs in sourceRegistry.
   if (repository.includes('/') && /[.:]/.test(firstComponent)) {
-    throw new TaskError('ImageReferenceHasRegistry', [text, firstComponent]);
+    throw new TaskError('ImageReferenceHasRegistry', [quoted(text), quoted(firstComponent)]);
   }
-  if (!repositoryPattern.test(repository)) throw bad();
+  if (repository.length > maxRepositoryLength || !repositoryPattern.test(repository)) throw bad();
   if (tag !== undefined && !tagPattern.test(tag)) throw bad();
   if (tag === undefined && digest === undefined) throw bad();
   return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
@@ -50,27 +54,41 @@ export function parseImageReference(text: string): ImageReference {
 
 /** Parses a repository name (`targetRepository`). */
 export function parseRepository(text: string): string {
-  if (!repositoryPattern.test(text.trim())) throw new TaskError('BadRepository', [text]);
-  return text.trim();
+  const repository = text.trim();
+  if (repository.length > maxRepositoryLength || !repositoryPattern.test(repository)) {
+    throw new TaskError('BadRepository', [quoted(text)]);
+  }
+  return repository;
 }
 
 /** Parses target tags, one a line. */
 export function parseTags(lines: readonly string[]): string[] {
-  for (const tag of lines) if (!tagPattern.test(tag)) throw new TaskError('BadTag', [tag]);
+  for (const tag of lines) if (!tagPattern.test(tag)) throw new TaskError('BadTag', [quoted(tag)]);
   return [...new Set(lines)];
 }
 
-// Login server suffixes of the clouds whose registries have a well-known domain.
-const acrSuffixes: Readonly<Record<string, string>> = {
-  azurecloud: 'azurecr.io',
-  azureusgovernment: 'azurecr.us',
-  azurechinacloud: 'azurecr.cn',
+// The clouds whose registries have a well-known login server domain, by that domain.
+const acrCloudNames: Readonly<Record<string, string>> = {
+  'azurecr.io': 'AzureCloud',
+  'azurecr.us': 'AzureUSGovernment',
+  'azurecr.cn': 'AzureChinaCloud',
 };
+
+// Login server suffixes by cloud, as connections name it (in lower case).
+const acrSuffixes: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(acrCloudNames).map(([suffix, cloud]) => [cloud.toLowerCase(), suffix]),
+);
+
+// DNS limits: a host name is at most 253 characters, each of its labels at most 63.
+const maxHostLength = 253;
+const maxLabelLength = 63;
 
 /**
  * Turns `sourceRegistry`/`targetRegistry` into a login server. An ACR name (5 to 50
  * letters and digits) gets its cloud's domain; a login server or `host:port` is taken
- * as written (lower-cased), with an `https://` prefix or a trailing `/` forgiven.
+ * as written (lower-cased), with an `https://` prefix or a trailing `/` forgiven. A login
+ * server under another cloud's registry domain (`.azurecr.cn` for an AzureCloud
+ * connection) is refused: the connection's token would not be accepted there.
  */
 export function parseRegistry(inputName: string, text: string, environment: string): string {
   const value = text
@@ -80,20 +98,39 @@ export function parseRegistry(inputName: string, text: string, environment: stri
     .toLowerCase();
   if (/^[a-z0-9]{5,50}$/.test(value)) {
     const suffix = acrSuffixes[environment.toLowerCase()];
-    if (!suffix) throw new TaskError('RegistryNameNeedsLoginServer', [inputName, text, environment]);
+    if (!suffix) throw new TaskError('RegistryNameNeedsLoginServer', [inputName, quoted(text), environment]);
     return `${value}.${suffix}`;
   }
   const hostPort =
     /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?::(\d{1,5}))?$/.exec(value);
+  const host = hostPort?.[1] ?? '';
   const port = hostPort?.[2] ? Number(hostPort[2]) : undefined;
   if (
     !hostPort ||
+    host.length > maxHostLength ||
+    host.split('.').some((label) => label.length > maxLabelLength) ||
     (port !== undefined && (port < 1 || port > 65535)) ||
     (!value.includes('.') && port === undefined)
   ) {
-    throw new TaskError('BadRegistry', [inputName, text]);
+    throw new TaskError('BadRegistry', [inputName, quoted(text)]);
+  }
+  const registryCloud = Object.entries(acrCloudNames).find(([suffix]) => host.endsWith(`.${suffix}`))?.[1];
+  if (registryCloud && registryCloud.toLowerCase() !== environment.toLowerCase()) {
+    throw new TaskError('RegistryInOtherCloud', [
+      inputName,
+      value,
+      registryCloud,
+      environment,
+      connectionInputOf(inputName),
+      registryCloud,
+    ]);
   }
   return value;
+}
+
+// The connection input that signs in to the registry an input names.
+function connectionInputOf(registryInput: string): string {
+  return registryInput === 'sourceRegistry' ? 'sourceConnection' : 'targetConnection';
 }
 
 /**
@@ -150,7 +187,7 @@ export function parseConfig(raw: RawInputs): PromoteConfig {
   const image = parseImageReference(raw.sourceImage);
   const targetRepository = raw.targetRepository ? parseRepository(raw.targetRepository) : image.repository;
   const tags = parseTags(raw.targetTags.length > 0 ? raw.targetTags : image.tag ? [image.tag] : []);
-  if (tags.length === 0) throw new TaskError('NoTargetTags', [raw.sourceImage]);
+  if (tags.length === 0) throw new TaskError('NoTargetTags', [quoted(raw.sourceImage)]);
   if (sourceRegistry === targetRegistry && image.repository === targetRepository) {
     throw new TaskError('SameSourceAndTarget', [`${sourceRegistry}/${targetRepository}`]);
   }

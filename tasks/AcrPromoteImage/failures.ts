@@ -1,3 +1,4 @@
+import { quoted } from '../shared/known-secrets';
 import { isRegistryError } from '../shared/registry/errors';
 import { TaskError } from '../shared/task-error';
 
@@ -27,6 +28,12 @@ export function toTaskError(error: unknown, context: FailureContext): unknown {
       return new TaskError('RegistryNotFound', [registry, input], error);
     case 'SignInFailed':
       return new TaskError('RegistrySignInFailed', [registry, side, error.status ?? 'no answer'], error);
+    case 'SignInElsewhere':
+      return new TaskError(
+        'RegistrySignInElsewhere',
+        [registry, quoted(error.realmHost ?? ''), side, input],
+        error,
+      );
     case 'Denied':
       return side === 'source'
         ? new TaskError('PullDenied', [registry, repository], error)

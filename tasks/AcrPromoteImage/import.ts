@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import type { AzureRmConnection } from '../shared/azure-connection';
 import { scopeFor } from '../shared/cloud';
+import { quotedFirstLine } from '../shared/known-secrets';
 import { sdkClientOptions, type NetworkSettings } from '../shared/network';
 import type { RegistryClient } from '../shared/registry/client';
 import { TaskError } from '../shared/task-error';
@@ -50,6 +51,7 @@ export class ArmRegistries {
 
   /** The registry whose login server is `loginServer` in the connection's subscription; a TaskError when none is. */
   async find(loginServer: string, inputName: string): Promise<RegistryResource> {
+    const subscriptionId = this.connection.subscriptionId ?? '';
     try {
       for await (const registry of this.client.registries.list()) {
         if (registry.loginServer?.toLowerCase() !== loginServer.toLowerCase() || !registry.id) continue;
@@ -57,12 +59,20 @@ export class ArmRegistries {
         return { id: registry.id, resourceGroup, name: registry.name ?? '' };
       }
     } catch (error) {
+      if (isDenial(error)) {
+        throw new TaskError(
+          'ImportListDenied',
+          [subscriptionId, this.connection.id, loginServer, inputName],
+          error,
+        );
+      }
       throw armFailure(error, this.connection, 'list registries');
     }
     throw new TaskError('ImportRegistryNotInSubscription', [
       loginServer,
-      this.connection.subscriptionId ?? '',
       inputName,
+      this.connection.id,
+      subscriptionId,
     ]);
   }
 
@@ -84,11 +94,18 @@ function armFailure(error: unknown, connection: AzureRmConnection, operation: st
   if (error instanceof TaskError) return error;
   const details = error as { statusCode?: number; code?: string; message?: string };
   const code = details.code ?? String(details.statusCode ?? '');
-  if (details.statusCode === 401 || details.statusCode === 403 || code === 'AuthorizationFailed') {
-    return new TaskError('ImportDenied', [connection.id, operation], error);
-  }
-  const message = (details.message ?? String(error)).split(/\r?\n/, 1)[0] ?? '';
-  return new TaskError('ImportFailed', [operation, code, message], error);
+  if (isDenial(error)) return new TaskError('ImportDenied', [connection.id, operation], error);
+  return new TaskError(
+    'ImportFailed',
+    [operation, code, quotedFirstLine(details.message ?? String(error))],
+    error,
+  );
+}
+
+// ARM's refusals: no token it accepts, or no role that allows the action.
+function isDenial(error: unknown): boolean {
+  const details = error as { statusCode?: number; code?: string };
+  return details.statusCode === 401 || details.statusCode === 403 || details.code === 'AuthorizationFailed';
 }
 
 /** The clients a server-side import needs: the registries' wire clients and ARM for each connection. */

@@ -67,6 +67,14 @@ void runTask(async () => {
     targetConnection.cloud.environment,
     Boolean(sourceConnection.subscriptionId && targetConnection.subscriptionId),
   );
+  // Import finds both registries by subscription: without one, say so before any request.
+  if (method === 'import') {
+    for (const connection of new Set([sourceConnection, targetConnection])) {
+      if (!connection.subscriptionId) {
+        throw new TaskError('ImportNeedsSubscription', [connection.id, connection.inputName]);
+      }
+    }
+  }
 
   try {
     // Import leaves the referrers behind; the copy that follows brings them, and finds

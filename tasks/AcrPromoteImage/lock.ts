@@ -1,5 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { ContainerRegistryClient } from '@azure/container-registry';
+import { quotedFirstLine } from '../shared/known-secrets';
 import { sdkClientOptions, type NetworkSettings } from '../shared/network';
 import { TaskError } from '../shared/task-error';
 
@@ -45,5 +46,5 @@ export async function lockPromoted(
 }
 
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split(/\r?\n/, 1)[0] ?? '';
+  return quotedFirstLine(error instanceof Error ? error.message : String(error));
 }

@@ -1,5 +1,6 @@
 import * as tl from 'azure-pipelines-task-lib/task';
-import { boolean, integer, lines, oneOf, optionalString, requiredString } from '../shared/inputs';
+import { boolean, integer, numberedLines, oneOf, optionalString, requiredString } from '../shared/inputs';
+import { quoted } from '../shared/known-secrets';
 import { TaskError, TaskErrors } from '../shared/task-error';
 import { exportFormats, exportPath } from './export';
 import { namingModes, type Naming } from './naming';
@@ -18,7 +19,7 @@ const prefixPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** Reads and parses the inputs once; every rule problem is reported, not only the first. */
 export function readInputs(): TaskInputs {
   const keyVault = requiredString('keyVaultName', tl.loc('KeyVaultNameHint'));
-  const { rules, errors } = parseRules(lines('secrets'));
+  const { rules, errors } = parseRules(numberedLines('secrets'));
   if (errors.length > 0) throw new TaskErrors(errors);
   const mode = oneOf('variableNames', namingModes, 'asIs');
   const naming: Naming = { mode, prefix: mode === 'prefix' ? readPrefix() : '' };
@@ -41,6 +42,6 @@ export function readInputs(): TaskInputs {
 function readPrefix(): string {
   const prefix = optionalString('variablePrefix');
   if (prefix === undefined) throw new TaskError('VariablePrefixRequired');
-  if (!prefixPattern.test(prefix)) throw new TaskError('VariablePrefixInvalid', [prefix]);
+  if (!prefixPattern.test(prefix)) throw new TaskError('VariablePrefixInvalid', [quoted(prefix)]);
   return prefix;
 }

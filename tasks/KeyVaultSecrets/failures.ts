@@ -1,3 +1,4 @@
+import { quotedFirstLine } from '../shared/known-secrets';
 import { isDroppedConnection } from '../shared/network';
 import { TaskError } from '../shared/task-error';
 import { VaultGaveUp, VaultHostNotFound } from './vault';
@@ -46,7 +47,7 @@ export function classifyVaultError(error: unknown, vaultHost: string): VaultFail
   if ((shape.name && signInErrors.has(shape.name)) || /\bAADSTS\d+/.test(shape.message ?? '')) {
     return { kind: 'signIn', cause: error };
   }
-  const message = firstLine(shape.message ?? String(error));
+  const message = quotedFirstLine(shape.message ?? String(error), 300).trim();
   if (shape.code === 'ENOTFOUND') return { kind: 'vaultNotFound', host: vaultHost };
   // Connection-level failures the SDK retried and finally rethrew.
   if (shape.code && isDroppedConnection(error)) return { kind: 'gaveUp', lastStatus: shape.code };
@@ -153,8 +154,4 @@ export function getDeniedMessage(
     vaultName,
     names.slice(0, deniedNamesShown).join("', '"),
   ]);
-}
-
-function firstLine(text: string): string {
-  return (text.split(/\r?\n/, 1)[0] ?? '').trim();
 }

@@ -6,10 +6,12 @@ import { readNetworkSettings } from '../shared/agent-environment';
 import { readAzureRmConnection } from '../shared/azure-connection';
 import { createCredential, signInError } from '../shared/azure-credential';
 import { boolean } from '../shared/inputs';
+import { quoted } from '../shared/known-secrets';
 import { defaultRetryPolicy } from '../shared/network';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
 import { readInputs } from './config';
+import { checkExportTarget } from './export-target';
 import { run } from './run';
 import { setSecretVariable } from './variables';
 import { createVaultClient } from './vault';
@@ -29,8 +31,9 @@ void runTask(async () => {
   }
 
   const inputs = readInputs();
+  if (inputs.export) checkExportTarget(inputs.export.path);
   const connection = readAzureRmConnection('azureSubscription');
-  const vault = resolveVaultAddress(inputs.keyVault, connection.cloud.keyVaultDnsSuffix);
+  const vault = resolveVaultAddress(inputs.keyVault, connection.cloud);
   const network = readNetworkSettings();
   const tempDirectory = tl.getVariable('Agent.TempDirectory') || process.cwd();
 
@@ -69,7 +72,7 @@ function writeSecretFile(path: string, content: string): void {
   } catch (error) {
     throw new TaskError(
       'ExportFailed',
-      [path, (error as NodeJS.ErrnoException).code ?? String(error)],
+      [quoted(path), (error as NodeJS.ErrnoException).code ?? 'no error code'],
       error,
     );
   }

@@ -49,8 +49,8 @@ describe('KeyVaultSecrets rules', () => {
         (error: unknown) =>
           error instanceof TaskError &&
           error.key === 'RuleMalformed' &&
-          error.args[0] === text &&
-          reason.test(String(error.args[1])),
+          error.args[1] === text &&
+          reason.test(String(error.args[2])),
       );
     });
   }
@@ -62,9 +62,20 @@ describe('KeyVaultSecrets rules', () => {
       ['a', 'b => B', 'c?'],
     );
     assert.deepEqual(
-      errors.map((error) => error.args[0]),
-      ['bad_name'],
+      errors.map((error) => error.args.slice(0, 2)),
+      [[3, 'bad_name']],
     );
+  });
+
+  it('says a name or pattern is too long, on which line, and quotes only the start of it', () => {
+    const long = `app-${'x'.repeat(200)}`;
+    const { errors } = parseRules(['app-key', '', `db-password, ${long}*`]);
+    assert.equal(errors.length, 1);
+    const [line, text, reason] = errors[0]!.args;
+    assert.equal(line, 3);
+    assert.match(String(text), /^app-x+… \(\d+ more characters\)$/);
+    assert.ok(String(text).length < 240);
+    assert.match(String(reason), /at most 127 characters, and this one has 205/);
   });
 
   it('reports an input with no rules', () => {

@@ -1,3 +1,4 @@
+import { quoted } from '../shared/known-secrets';
 import { TaskError } from '../shared/task-error';
 
 /**
@@ -40,6 +41,7 @@ export type Rule = ExactRule | GlobRule | ExcludeRule;
 
 // Key Vault object names: 1 to 127 letters, digits and dashes.
 // https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#objects-identifiers-and-versioning
+const maxNameLength = 127;
 const secretName = /^[0-9A-Za-z-]{1,127}$/;
 const secretPattern = /^[0-9A-Za-z*-]{1,127}$/;
 // Versions are 32 hex digits.
@@ -47,29 +49,38 @@ const secretVersion = /^[0-9A-Fa-f]{32}$/;
 // Pipeline variable names: letters, digits, `.`, `_` and `-`; not starting with `.` or `-`.
 const variableName = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/** Parses the `secrets` input's lines; every malformed rule becomes one TaskError. */
+/**
+ * Parses the `secrets` input's lines as written, blank ones included, so that each
+ * malformed rule becomes one TaskError that gives its line number.
+ */
 export function parseRules(lines: readonly string[]): { rules: Rule[]; errors: TaskError[] } {
   const rules: Rule[] = [];
   const errors: TaskError[] = [];
-  const texts = lines.flatMap((line) => line.split(',')).map((text) => text.trim());
-  for (const text of texts.filter((each) => each.length > 0)) {
-    try {
-      rules.push(parseRule(text));
-    } catch (error) {
-      if (!(error instanceof TaskError)) throw error;
-      errors.push(error);
+  lines.forEach((line, index) => {
+    for (const text of line.split(',').map((each) => each.trim())) {
+      if (text.length === 0) continue;
+      try {
+        rules.push(parseRule(text, index + 1));
+      } catch (error) {
+        if (!(error instanceof TaskError)) throw error;
+        errors.push(error);
+      }
     }
-  }
+  });
   if (rules.length === 0 && errors.length === 0) errors.push(new TaskError('RulesEmpty'));
   return { rules, errors };
 }
 
-/** Parses one rule, or throws a TaskError that says what is wrong with it. */
-export function parseRule(text: string): Rule {
-  const malformed = (reason: string): TaskError => new TaskError('RuleMalformed', [text, reason]);
+/** Parses one rule, found on `line` of the input, or throws a TaskError that says what is wrong with it. */
+export function parseRule(text: string, line = 1): Rule {
+  const malformed = (reason: string): TaskError =>
+    new TaskError('RuleMalformed', [line, quoted(text), reason]);
+  const tooLong = (part: string): TaskError =>
+    malformed(`a secret name or pattern is at most 127 characters, and this one has ${part.length}`);
 
   if (text.startsWith('!')) {
     const pattern = text.slice(1).trim();
+    if (pattern.length > maxNameLength) throw tooLong(pattern);
     if (!secretPattern.test(pattern))
       throw malformed('an exclusion is ! and a name or glob, such as !legacy-*');
     return { kind: 'exclude', text, matches: globMatcher(pattern) };
@@ -85,6 +96,7 @@ export function parseRule(text: string): Rule {
   const [name = '', version, ...more] = (optional ? source.slice(0, -1) : source).split('/');
   if (more.length > 0) throw malformed('a rule is name or name/version');
 
+  if (name.length > maxNameLength) throw tooLong(name);
   if (name.includes('*')) {
     if (!secretPattern.test(name)) throw malformed('a glob uses letters, digits, - and *, such as app-*');
     if (target !== undefined)

@@ -1,3 +1,4 @@
+import { quoted } from '../shared/known-secrets';
 import { TaskError } from '../shared/task-error';
 import { variableNameFor, type Naming } from './naming';
 import type { ExactRule, ExcludeRule, GlobRule, Rule } from './rules';
@@ -195,7 +196,7 @@ function rejectCollisions(plan: Plan): Plan {
       continue;
     }
     const variable = (group[0] as Target).variable;
-    plan.errors.push(new TaskError('VariableCollision', [variable, sources.join("', '")]));
+    plan.errors.push(new TaskError('VariableCollision', [quoted(variable), sources.join("', '")]));
     for (const target of group) plan.outcomes.push({ ...target, status: 'failed' });
   }
   return { ...plan, targets };

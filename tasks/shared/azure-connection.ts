@@ -2,6 +2,7 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import { endpointAuthorization } from './endpoint';
 import { resolveCloud, type CloudEndpoints } from './cloud';
 import { requiredString } from './inputs';
+import { quoted } from './known-secrets';
 import { TaskError } from './task-error';
 
 /** What Azure DevOps needs to mint an OIDC token for a service connection inside this job. */
@@ -74,7 +75,7 @@ export const supportedSchemes = [
  */
 export function readAzureRmConnection(inputName: string): AzureRmConnection {
   const id = requiredString(inputName, 'Select an Azure Resource Manager service connection.');
-  const secretParameter = endpointAuthorization(id);
+  const secretParameter = endpointAuthorization(id, inputName);
   const auth = (key: string) => secretParameter(key)?.trim() || undefined;
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
   const need = (value: string | undefined, field: string): string => {
@@ -83,7 +84,8 @@ export function readAzureRmConnection(inputName: string): AzureRmConnection {
   };
 
   const scheme = tl.getEndpointAuthorizationScheme(id, true)?.trim() || '';
-  if (!scheme) throw new TaskError('SignInConnectionNotFound', [id, inputName]);
+  // The input names no connection the agent passed: whatever it holds is quoted, not echoed.
+  if (!scheme) throw new TaskError('SignInConnectionNotFound', [quoted(id), inputName]);
   const cloud = resolveCloud(id, {
     environment: data('environment'),
     url: tl.getEndpointUrl(id, true)?.trim() || undefined,
@@ -135,7 +137,7 @@ export function readAzureRmConnection(inputName: string): AzureRmConnection {
       };
       break;
     default:
-      throw new TaskError('SignInSchemeUnsupported', [id, scheme, supportedSchemes.join(', ')]);
+      throw new TaskError('SignInSchemeUnsupported', [id, quoted(scheme), supportedSchemes.join(', ')]);
   }
 
   return { id, inputName, subscriptionId: data('subscriptionId'), cloud, authentication };

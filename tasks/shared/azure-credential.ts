@@ -18,7 +18,8 @@ import {
 import { BearerCredentialHandler } from 'azure-devops-node-api/handlers/bearertoken';
 import { TaskApi } from 'azure-devops-node-api/TaskApi';
 import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
-import type { AzureRmConnection, OidcRequestContext } from './azure-connection';
+import type { AzureRmAuthentication, AzureRmConnection, OidcRequestContext } from './azure-connection';
+import { quotedFirstLine } from './known-secrets';
 import {
   defaultRetryPolicy,
   proxyFor,
@@ -130,7 +131,7 @@ export async function requestOidcToken(
   } catch (error) {
     throw new TaskError(
       'SignInOidcTokenFailed',
-      [connectionId, 'WorkloadIdentityFederation', firstLine(error)],
+      [connectionId, 'WorkloadIdentityFederation', firstLine(error, [oidc.systemAccessToken])],
       error,
     );
   } finally {
@@ -153,8 +154,8 @@ const fixes: Readonly<Record<string, string>> = {
 
 /**
  * Turns a failed `getToken` into one TaskError naming the connection, its scheme,
- * the AADSTS code when Entra sent one, and the fix. Error texts from @azure/identity
- * carry no secrets; only their first line is kept.
+ * the AADSTS code when Entra sent one, and the fix. Only the first line of an error's
+ * text is kept, redacted of the connection's secrets, then cut to 300 characters.
  */
 export function signInError(error: unknown, connection: AzureRmConnection): TaskError {
   const inner = findTaskError(error);
@@ -175,11 +176,15 @@ export function signInError(error: unknown, connection: AzureRmConnection): Task
   if (auth.scheme === 'ManagedServiceIdentity') {
     return new TaskError(
       'SignInManagedIdentityUnavailable',
-      [connection.id, auth.scheme, firstLine(error)],
+      [connection.id, auth.scheme, firstLine(error, secretsOf(auth))],
       error,
     );
   }
-  return new TaskError('SignInFailed', [connection.id, auth.scheme, firstLine(error)], error);
+  return new TaskError(
+    'SignInFailed',
+    [connection.id, auth.scheme, firstLine(error, secretsOf(auth))],
+    error,
+  );
 }
 
 /**
@@ -238,7 +243,18 @@ function messageChain(error: unknown): string {
   return parts.join('\n');
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split(/\r?\n/, 1)[0]?.slice(0, 300) ?? '';
+// Identity-library errors should carry no secret, but a server's answer quoted in one might.
+function firstLine(error: unknown, secrets: readonly string[]): string {
+  return quotedFirstLine(error instanceof Error ? error.message : String(error), 300, secrets);
+}
+
+function secretsOf(auth: AzureRmAuthentication): string[] {
+  switch (auth.scheme) {
+    case 'ServicePrincipal':
+      return 'secret' in auth ? [auth.secret] : [auth.certificatePem];
+    case 'WorkloadIdentityFederation':
+      return [auth.oidc.systemAccessToken];
+    case 'ManagedServiceIdentity':
+      return [];
+  }
 }

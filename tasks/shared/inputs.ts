@@ -1,10 +1,11 @@
 import * as tl from 'azure-pipelines-task-lib/task';
+import { quoted } from './known-secrets';
 import { TaskError } from './task-error';
 
 /**
  * Typed readers for task inputs. Entry files call these once, up front, to build a
  * task's config; nothing deeper reads inputs. Each failure is a TaskError that names
- * the input and what it accepts.
+ * the input and what it accepts, and quotes the value redacted and cut to 200 characters.
  */
 
 /** A string input; `undefined` when empty. Surrounding whitespace is dropped. */
@@ -28,13 +29,18 @@ export function lines(name: string): string[] {
     .filter((line) => line.length > 0);
 }
 
+/** A multi-line input's lines as written, blank ones included, for parsers that report line numbers. */
+export function numberedLines(name: string): string[] {
+  return (tl.getInput(name, false) ?? '').split(/\r?\n/);
+}
+
 /** A boolean input, accepting true/false in any case; anything else is an error. */
 export function boolean(name: string, defaultValue: boolean): boolean {
   const raw = optionalString(name);
   if (raw === undefined) return defaultValue;
   if (/^true$/i.test(raw)) return true;
   if (/^false$/i.test(raw)) return false;
-  throw new TaskError('InputNotBoolean', [name, raw]);
+  throw new TaskError('InputNotBoolean', [name, quoted(raw)]);
 }
 
 /** A whole-number input within [min, max]. */
@@ -43,7 +49,7 @@ export function integer(name: string, defaultValue: number, min: number, max: nu
   if (raw === undefined) return defaultValue;
   const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new TaskError('InputNotInteger', [name, min, max, raw]);
+    throw new TaskError('InputNotInteger', [name, min, max, quoted(raw)]);
   }
   return value;
 }
@@ -53,6 +59,6 @@ export function oneOf<T extends string>(name: string, options: readonly T[], def
   const raw = optionalString(name);
   if (raw === undefined) return defaultValue;
   const match = options.find((option) => option.toLowerCase() === raw.toLowerCase());
-  if (match === undefined) throw new TaskError('InputNotInList', [name, options.join(', '), raw]);
+  if (match === undefined) throw new TaskError('InputNotInList', [name, options.join(', '), quoted(raw)]);
   return match;
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import { quotedFirstLine, redactKnownSecrets } from './known-secrets';
 import { TaskError, TaskErrors } from './task-error';
 
 /**
@@ -18,6 +19,10 @@ export async function runTask(main: () => Promise<void>): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(1);
   });
+  // task-lib's own handlers print the stack trace as an error line (and leave exit code 0):
+  // this shell's handler is the only one.
+  process.removeAllListeners('uncaughtException');
+  process.removeAllListeners('unhandledRejection');
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);
   try {
@@ -48,15 +53,11 @@ function reportFailure(error: unknown): void {
     return;
   }
   const detail = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.stack) tl.debug(error.stack);
-  tl.setResult(tl.TaskResult.Failed, tl.loc('UnexpectedFailure', firstLine(detail)));
+  if (error instanceof Error && error.stack) tl.debug(redactKnownSecrets(error.stack));
+  tl.setResult(tl.TaskResult.Failed, tl.loc('UnexpectedFailure', quotedFirstLine(detail, 300)));
 }
 
 function debugCause(error: TaskError): void {
   const cause = error.cause;
-  if (cause instanceof Error) tl.debug(`cause: ${cause.stack ?? cause.message}`);
-}
-
-function firstLine(text: string): string {
-  return text.split(/\r?\n/, 1)[0] ?? '';
+  if (cause instanceof Error) tl.debug(redactKnownSecrets(`cause: ${cause.stack ?? cause.message}`));
 }

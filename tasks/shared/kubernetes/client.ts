@@ -24,6 +24,7 @@ import {
   type NetworkSettings,
   type RetryPolicy,
 } from '../network';
+import { quoted, redactKnownSecrets } from '../known-secrets';
 import type { KubeObject } from './object';
 
 /** How to reach and authenticate to one API server; secrets stay in here and are never logged. */
@@ -108,6 +109,7 @@ export class KubernetesClient {
   private readonly policy: RetryPolicy;
   private readonly wait: (ms: number) => Promise<void>;
   private readonly base: URL;
+  private readonly tokensSent = new Set<string>();
 
   constructor(
     readonly access: ClusterAccess,
@@ -167,7 +169,7 @@ export class KubernetesClient {
         outcome = { kind: 'response', status: response.status, retryAfter: response.retryAfter };
         const delay = request.idempotent ? retryDelayMs(this.policy, attempt, outcome) : undefined;
         if (delay === undefined)
-          throw statusError(response.status, response.text, operation, response.retryAfter);
+          throw statusError(response.status, response.text, operation, this.secrets(), response.retryAfter);
         this.stats.retries++;
         await this.wait(delay);
         continue;
@@ -287,7 +289,15 @@ export class KubernetesClient {
             let text = '';
             res.on('data', (chunk: string) => (text += chunk));
             res.on('end', () =>
-              reject(statusError(res.statusCode ?? 0, text, `WATCH ${path}`, res.headers['retry-after'])),
+              reject(
+                statusError(
+                  res.statusCode ?? 0,
+                  text,
+                  `WATCH ${path}`,
+                  this.secrets(),
+                  res.headers['retry-after'],
+                ),
+              ),
             );
             return;
           }
@@ -342,8 +352,17 @@ export class KubernetesClient {
       'content-type': contentType,
       'user-agent': 'aks-release-flow/AksDeploy',
     };
-    if (this.access.token) headers.authorization = `Bearer ${await this.access.token(refresh)}`;
+    if (this.access.token) {
+      const token = await this.access.token(refresh);
+      this.tokensSent.add(token);
+      headers.authorization = `Bearer ${token}`;
+    }
     return headers;
+  }
+
+  // What an answer quoted in an error must not show: the tokens sent and the client key.
+  private secrets(): string[] {
+    return [...this.tokensSent, ...(this.access.clientKeyPem ? [this.access.clientKeyPem] : [])];
   }
 
   private async once(
@@ -389,10 +408,13 @@ function parseJson(text: string): unknown {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
+// The Status message is redacted; any other body (a proxy's page, say) is quoted, redacted
+// and then cut. Either may echo what the request carried.
 function statusError(
   status: number,
   text: string,
   operation: string,
+  secrets: readonly string[],
   retryAfter?: string | string[],
 ): KubernetesApiError {
   let parsed: { reason?: string; message?: string; details?: { causes?: KubernetesApiError['causes'] } } = {};
@@ -404,7 +426,7 @@ function statusError(
   return new KubernetesApiError(
     status,
     parsed.reason ?? String(status),
-    parsed.message ?? text.slice(0, 200),
+    parsed.message !== undefined ? redactKnownSecrets(parsed.message, secrets) : quoted(text, 200, secrets),
     parsed.details?.causes ?? [],
     operation,
     retryAfter === undefined ? undefined : String(retryAfter),

@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { quotedFirstLine } from '../known-secrets';
 import { isRecord } from './object';
 
 /** What a kubeconfig's current context says about reaching its cluster. */
@@ -41,7 +42,8 @@ export function parseKubeconfig(text: string, contextName?: string): KubeconfigC
   try {
     config = parse(text);
   } catch (error) {
-    throw new KubeconfigError(`it is not YAML (${(error as Error).message.split('\n')[0]})`);
+    // The parser's message may quote the text, and a kubeconfig holds keys and tokens.
+    throw new KubeconfigError(`it is not YAML (${quotedFirstLine((error as Error).message, 200, [text])})`);
   }
   if (!isRecord(config)) throw new KubeconfigError('it is not a kubeconfig');
   const current = contextName ?? config['current-context'];

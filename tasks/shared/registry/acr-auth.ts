@@ -90,6 +90,17 @@ export class AcrCredentials implements RegistryCredentials {
     await discard(response);
     if (response.status === 200) return undefined;
     const challenge = parseBearerChallenge(String(response.headers['www-authenticate'] ?? ''));
+    // The Entra token is exchanged at the challenge's realm. ACR names its own login server
+    // there; a realm on another host (or over plain http) would be handed the connection's
+    // token, so it gets none.
+    if (response.status === 401 && challenge && !isOwnRealm(challenge.realm, registry)) {
+      throw new RegistryError('SignInElsewhere', {
+        registry,
+        operation,
+        status: response.status,
+        realmHost: challenge.realm.host,
+      });
+    }
     if (response.status === 401 && challenge) return challenge;
     throw new RegistryError(response.status === 404 ? 'RegistryNotFound' : 'Unexpected', {
       registry,
@@ -206,6 +217,10 @@ export function parseBearerChallenge(header: string): Challenge | undefined {
   } catch {
     return undefined;
   }
+}
+
+function isOwnRealm(realm: URL, registry: string): boolean {
+  return realm.protocol === 'https:' && realm.host === new URL(`https://${registry}`).host;
 }
 
 /** Milliseconds since the epoch at which a JWT expires; undefined when it is not a JWT with `exp`. */

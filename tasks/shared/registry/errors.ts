@@ -4,6 +4,8 @@ export type RegistryErrorCode =
   | 'RegistryNotFound'
   /** Sign-in failed: the token exchange was refused. */
   | 'SignInFailed'
+  /** The registry's challenge names another host to sign in at: no token was sent there. */
+  | 'SignInElsewhere'
   /** Signed in, but the token does not carry the action (no AcrPull / AcrPush). */
   | 'Denied'
   /** The manifest, tag, blob or repository does not exist. */
@@ -25,6 +27,8 @@ export class RegistryError extends Error {
   readonly status?: number;
   /** `host:port` of the registry. */
   readonly registry: string;
+  /** For SignInElsewhere: the host the registry's challenge named. */
+  readonly realmHost?: string;
   /** What was being done, e.g. `GET /v2/app/manifests/1.0`. */
   readonly operation: string;
   /** Registry error codes from the body (DENIED, MANIFEST_UNKNOWN...), never the body itself. */
@@ -41,6 +45,7 @@ export class RegistryError extends Error {
       status?: number;
       registryCodes?: readonly string[];
       retryAfter?: string;
+      realmHost?: string;
       message?: string;
       cause?: unknown;
     },
@@ -58,6 +63,7 @@ export class RegistryError extends Error {
     this.operation = details.operation;
     this.registryCodes = details.registryCodes ?? [];
     this.retryAfter = details.retryAfter;
+    this.realmHost = details.realmHost;
     this.cause = details.cause;
   }
 }
