@@ -1,7 +1,16 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.bench/', 'sample-app/dist/', 'sample-app/coverage/', 'sample-app/test-results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.bench/',
+      'sample-app/dist/',
+      'sample-app/coverage/',
+      'sample-app/test-results/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -429,7 +429,8 @@ export async function startAcrFront(options: AcrFrontOptions): Promise<AcrFront>
     if (!refresh && basic) refresh = password.join(':');
     let claims = refresh ? verifyOwnToken(refresh, 'refresh') : undefined;
     // docker login with a service principal: its client id and secret, checked with Entra ID.
-    const principal = !claims && basic ? options.verifyServicePrincipal?.(user, password.join(':')) : undefined;
+    const principal =
+      !claims && basic ? options.verifyServicePrincipal?.(user, password.join(':')) : undefined;
     if (principal) claims = { sub: principal, aud: hostOf(state.registry.loginServer) };
     if (!claims || claims.aud !== hostOf(state.registry.loginServer)) {
       return sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid refresh token' }] });
