@@ -217,7 +217,9 @@ export class EmulatedCluster {
       create('', 'Namespace', { metadata: { name } });
     }
     for (const node of nodes) {
-      create('', 'Node', {
+      // A node's status is a subresource, dropped on create as a real API server drops it;
+      // the kubelet posts it once it has registered the node.
+      const registration = {
         metadata: {
           name: node.name,
           labels: {
@@ -251,7 +253,13 @@ export class EmulatedCluster {
             operatingSystem: 'linux',
           },
         },
-      });
+      };
+      const registered = create('', 'Node', registration);
+      const nodeType = this.types.byKind('', 'Node')!;
+      this.objects.update(
+        nodeType,
+        this.objects.prepareUpdate(nodeType, registered, { ...registered, status: registration.status }, 'status'),
+      );
     }
   }
 

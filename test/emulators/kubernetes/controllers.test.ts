@@ -206,6 +206,13 @@ describe('emulated Kubernetes controllers', () => {
     );
   });
 
+  it('schedules pods whose requests fit a node, as the nodes report their allocatable resources', async () => {
+    const modest = template('modest', 'registry.test/web:1');
+    (modest.spec.containers[0] as KubeObject).resources = { requests: { cpu: '50m', memory: '64Mi' } };
+    await apply(deployment('modest', 'registry.test/web:1', { replicas: 1, template: modest }));
+    await until(() => condition(pods('modest')[0] ?? {}, 'PodScheduled')?.status === 'True');
+  });
+
   it('runs a StatefulSet in order, and updates it from the highest ordinal down to the partition', async () => {
     const statefulSet = (image: string, partition: number) => ({
       apiVersion: 'apps/v1',
