@@ -1,24 +1,28 @@
-// `npm run demo`: the CD flow end to end on one machine, with the packaged tasks on the
-// emulated Azure. Loopback name resolution and the loopback-only guard load first, so
-// nothing this process opens can leave the machine.
+// `npm run demo`: the three example pipelines (templates/examples/) for the sample app
+// (sample-app/), PR → CI → CD, through the local pipeline runner, with the packaged tasks,
+// on the emulated Azure. Loopback name resolution and the loopback-only guard load first,
+// so nothing this process opens can leave the machine.
 import '../test/support/loopback-dns.cjs';
 import './loopback-only.cjs';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { clusterSupport, startClusters } from './clusters';
-import { startDemoEnvironment } from './environment';
-import { deployPreviousRelease, runCdFlow } from './flow';
-import { createPipelineLog } from './log';
 import { buildAndUnpack, repoRoot } from '../runner/extension-package';
-import { outcomeOf, type RunOutcome } from './pipeline';
+import { runPipelineFile } from '../runner/pipeline';
+import { presetApprovals } from '../runner/run/approvals';
+import { terminalLog } from '../runner/run/log';
+import type { RunRecord } from '../runner/run/record';
+import { writeRunReport } from '../runner/run/report';
+import { parseDemoOptions, usage, type Breakage, type DemoOptions } from './options';
 import { interruption, signalDescendants, stopEverythingOnSignal } from './processes';
-import { registryBinary } from '../test/emulators/registry';
-import { compareRegistries } from './registries';
-import { summaryLines, writeReport, type Phase } from './report';
-import { buildSampleImage, pushToNonProduction } from './sample-image';
-import { parseDemoOptions, usage, type DemoOptions } from './options';
+import { readBack, type DemoRun, type ReadBack } from './read-back';
+import { demoSummary, writeDemoReport } from './report';
+import { sampleAppFolder, startEmulatedWorld, type EmulatedWorld } from './world';
+import { deployPreviousRelease, crashOnStaging } from './staging';
 
-const log = createPipelineLog();
+const examples = join(repoRoot, 'templates', 'examples');
+const say = (line = '') => process.stdout.write(`${line}\n`);
 // Paths under the current folder read best relative; others (a temporary --out-dir) absolute.
 const shown = (path: string) => {
   const near = relative(process.cwd(), path);
@@ -26,7 +30,7 @@ const shown = (path: string) => {
 };
 
 async function main(): Promise<number> {
-  const startedAt = new Date();
+  const startedAt = Date.now();
   let options: DemoOptions;
   try {
     options = parseDemoOptions(process.argv.slice(2), repoRoot);
@@ -35,177 +39,176 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options.help) {
-    log.say(usage);
+    say(usage);
     return 0;
   }
-  if (!process.versions.node.startsWith('20.')) {
-    console.error(`demo: the agent harness runs the tasks on Node 20, but this is Node ${process.version}.`);
-    return 2;
-  }
-
-  const missing = missingSystemTools();
+  const missing = ['docker-registry', 'skopeo', 'buildah'].filter((tool) => !onPath(tool));
   if (missing.length > 0) {
-    console.error(
-      `demo: ${missing.join(' and ')} must be installed: run sudo scripts/install-system-deps.sh (Debian or Ubuntu).`,
-    );
+    console.error(`demo: ${missing.join(', ')} must be installed: run sudo scripts/install-system-deps.sh.`);
     return 2;
   }
 
-  let stopEnvironment: (() => Promise<void>) | undefined;
-  stopEverythingOnSignal(
-    async () => stopEnvironment?.(),
-    (line) => process.stderr.write(`${line}\n`),
-  );
-  const phases: Phase[] = [];
-  const timed = async <T>(title: string, work: () => Promise<T> | T): Promise<T> => {
-    const started = Date.now();
-    const result = await work();
-    phases.push({ title, durationMs: Date.now() - started });
-    return result;
+  let world: EmulatedWorld | undefined;
+  const stop = async () => {
+    await world?.stop();
+    world = undefined;
   };
-
-  log.say(log.paint('bold', 'AKS Release Flow demo: the CD flow on the emulated Azure, loopback only'));
-  if (options.breakage) log.say(`Breaking on purpose: --break ${options.breakage}`);
-  log.say('');
+  stopEverythingOnSignal(stop, (line) => process.stderr.write(`${line}\n`));
   try {
-    const extension = await timed('package', () => buildAndUnpack(options.outDir));
-    log.phase(`Built and unpacked ${shown(extension.vsix)}`, phases.at(-1)!.durationMs, [
-      `tasks: ${[...extension.tasks.keys()].join(', ')} → ${shown(extension.tasksDir)}`,
-    ]);
-    const clusters = clusterSupport(extension.tasks.has('AksDeploy'));
-    if (options.breakage === 'staging' && !clusters.available) {
-      console.error(`demo: --break staging needs the AksDeploy steps. ${clusters.reason}`);
-      return 2;
-    }
+    say('AKS Release Flow demo: PR → CI → CD for the sample app, run by the local pipeline runner');
+    if (options.breakage) say(`Breaking on purpose: --break ${options.breakage}`);
+    const extension = await buildAndUnpack(options.outDir);
+    say(`Built ${shown(extension.vsix)} and unpacked its tasks.`);
+    const runsRoot = join(options.outDir, 'runs');
+    rmSync(runsRoot, { recursive: true, force: true });
+    const selfRepository = options.breakage === 'pr' ? pullRequestWithABug() : sampleAppFolder;
+    world = await startEmulatedWorld({
+      runsRoot,
+      selfRepository,
+      ...(options.breakage === 'staging' || options.breakage === 'acceptance'
+        ? { breakage: options.breakage }
+        : {}),
+    });
+    say(`Started the emulated Azure on loopback: ${world.description}.`);
 
-    const environment = await timed('emulated Azure', () =>
-      startDemoEnvironment({ breakage: options.breakage, onStarted: (stop) => (stopEnvironment = stop) }),
-    );
-    const { world, staging } = environment;
-    const cluster = clusters.available ? startClusters(world.cloud.azure) : undefined;
-    if (cluster) {
-      const stopAzure = stopEnvironment;
-      stopEnvironment = async () => {
-        cluster.stop();
-        await stopAzure?.();
-      };
-    }
-    log.phase('Started the emulated Azure on loopback', phases.at(-1)!.durationMs, [
-      `Entra ID, Azure DevOps OIDC and IMDS · Key Vault sample-app-kv · Log Analytics · ARM`,
-      `ACR ${world.nonprod.loginServer} and ${world.prod.loginServer} over two docker-registry processes`,
-      `staging app ${staging.url}${options.breakage === 'acceptance' ? ' (told to fail)' : ''}`,
-      clusters.available
-        ? 'AKS clusters aks-sample-staging and aks-sample-production'
-        : `no AKS: ${clusters.reason}`,
-    ]);
-
-    const image = buildSampleImage();
-    await timed('image', () => pushToNonProduction(world, image));
-    log.phase(
-      `CI pushed ${image.repository}:${image.tag} to ${world.nonprod.loginServer}`,
-      phases.at(-1)!.durationMs,
-      [
-        `index ${image.index.digest}`,
-        ...image.index.children.map(
-          (child) => `  ${child.platform?.os}/${child.platform?.architecture} ${child.digest}`,
-        ),
-        `SBOM  ${image.sbom.digest} (subject: the index)`,
-      ],
-    );
-
-    if (cluster) {
-      const previous = buildSampleImage('0.9.0');
-      await timed('previous release', async () => {
-        await pushToNonProduction(world, previous);
-        await deployPreviousRelease(
-          {
-            env: environment,
-            tasks: extension.tasks,
-            image,
-            clusters,
-            cluster,
-            log,
-            pipelineStartedAt: new Date(),
-          },
-          previous,
-        );
+    const log = terminalLog();
+    const runs: DemoRun[] = [];
+    const run = async (
+      title: string,
+      file: string,
+      name: string,
+      extra: Partial<Parameters<typeof runPipelineFile>[0]> = {},
+    ): Promise<RunRecord> => {
+      say('');
+      say(`════ ${title} ${'═'.repeat(Math.max(4, 70 - title.length))}`);
+      const { record, folder } = await runPipelineFile({
+        file: join(examples, file),
+        name,
+        resources: world!.resources,
+        tasksFolder: extension.tasksDir,
+        runsRoot,
+        // The demo answers the manual validation itself; `npm run pipeline` asks in the terminal.
+        approvals: presetApprovals('approved', 'approved by the demo, which looked at staging'),
+        timeScale: 0.001,
+        log,
+        ...extra,
       });
-      log.phase(
-        `Staging runs the previous release ${previous.repository}:${previous.tag}, deployed with the packaged AksDeploy@1`,
-        phases.at(-1)!.durationMs,
+      runs.push({ title, record, folder, report: writeRunReport(folder, record) });
+      return record;
+    };
+
+    const pr = await run('PR: azure-pipelines-pr.yml', 'azure-pipelines-pr.yml', 'orders-api-pr', {
+      sourceBranch: 'refs/pull/1/merge',
+    });
+    if (interruption()) return 130;
+    let ci: RunRecord | undefined;
+    let cd: RunRecord | undefined;
+    if (succeeded(pr)) {
+      ci = await run('CI: azure-pipelines-ci.yml', 'azure-pipelines-ci.yml', 'orders-api-ci', {
+        parameters: world.parameters.ci,
+      });
+    }
+    if (interruption()) return 130;
+    if (ci && succeeded(ci)) {
+      const ciFolder = runs.at(-1)!.folder;
+      const digest = readFileSync(join(ciFolder, 'artifacts', 'image', 'digest'), 'utf8').trim();
+      await world.serveRelease('orders/api', digest);
+      say('');
+      say(`Staging's URL now serves the files of the image CI pushed (orders/api@${digest.slice(0, 19)}…).`);
+      if (options.breakage === 'staging') {
+        say('');
+        await deployPreviousRelease(world, extension.tasksDir, join(options.outDir, 'previous-release'));
+        crashOnStaging(world, ciFolder);
+        say('Staging runs the previous release; the new one will crash there on start.');
+      }
+      // CI's completion triggers CD through CD's pipeline resource `ci`.
+      cd = await run(
+        'CD: azure-pipelines-cd.yml (triggered by CI)',
+        'azure-pipelines-cd.yml',
+        'orders-api-cd',
+        {
+          parameters: world.parameters.cd,
+          triggeredBy: { alias: 'ci', runFolder: ciFolder },
+        },
       );
     }
-
-    const pipelineStartedAt = new Date();
-    const steps = await timed('pipeline', () =>
-      runCdFlow({
-        env: environment,
-        tasks: extension.tasks,
-        image,
-        clusters,
-        cluster,
-        log,
-        pipelineStartedAt,
-        breakage: options.breakage,
-      }),
-    );
     if (interruption()) return 130;
-    const registries = compareRegistries(world, image);
-    let outcome: RunOutcome = outcomeOf(steps);
-    const promoted = steps.some((step) => step.task === 'AcrPromoteImage@1' && step.status === 'Succeeded');
-    if (promoted && !registries.identical) {
-      outcome = {
-        status: 'Failed',
-        exitCode: 1,
-        headline: 'Production does not hold the digest staging tested',
-      };
-    }
 
-    await timed('stop', async () => {
-      await stopEnvironment?.();
-      stopEnvironment = undefined;
-    });
-    const report = {
-      startedAt,
-      totalMs: Date.now() - startedAt.getTime(),
+    const facts: ReadBack = readBack(world, runs);
+    await stop();
+    const outcome = outcomeOf(options.breakage, pr, ci, cd, facts);
+    const files = writeDemoReport(options.outDir, {
       breakage: options.breakage,
       outcome,
-      phases,
-      steps,
-      image: {
-        repository: image.repository,
-        tag: image.tag,
-        reference: `${image.repository}:${image.tag}`,
-        digest: image.index.digest,
-        platforms: image.index.children.map((child) =>
-          [child.platform?.os, child.platform?.architecture, child.platform?.variant]
-            .filter(Boolean)
-            .join('/'),
-        ),
-        sbomDigest: image.sbom.digest,
-      },
-      registries,
+      runs,
+      facts,
       vsix: shown(extension.vsix),
-    };
-    const files = writeReport(options.outDir, report);
-    for (const line of summaryLines(report, { ...files, html: shown(files.html) })) log.say(line);
+      totalMs: Date.now() - startedAt,
+    });
+    say('');
+    for (const line of demoSummary({
+      outcome,
+      runs,
+      facts,
+      totalMs: Date.now() - startedAt,
+      report: shown(files.html),
+    }))
+      say(line);
     return outcome.exitCode;
   } finally {
-    await stopEnvironment?.();
+    await stop();
     // Anything still running is a bug in a stopper; it must not outlive the demo.
     const leftovers = signalDescendants('SIGKILL');
     if (leftovers > 0) console.error(`demo: killed ${leftovers} process(es) left running.`);
   }
 }
 
-/** The system tools the emulated registries need, which npm ci does not bring. */
-function missingSystemTools(): string[] {
-  const tools = [registryBinary, 'skopeo'];
-  const onPath = (name: string) =>
-    name.startsWith('/')
-      ? existsSync(name)
-      : (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
-  return tools.filter((tool) => !onPath(tool)).map((tool) => tool.split('/').pop()!);
+function succeeded(record: RunRecord): boolean {
+  return record.result === 'Succeeded' || record.result === 'SucceededWithIssues';
+}
+
+/** How the demo ended: a pipeline's failure is the demo's, as a pipeline would report it. */
+export function outcomeOf(
+  breakage: Breakage | undefined,
+  pr: RunRecord,
+  ci: RunRecord | undefined,
+  cd: RunRecord | undefined,
+  facts: ReadBack,
+): { status: 'Succeeded' | 'Failed'; exitCode: number; headline: string } {
+  const failed = [pr, ci, cd].find((record) => record && !succeeded(record));
+  if (failed) {
+    const stage = failed.stages.find((each) => each.result === 'Failed' || each.result === 'Canceled');
+    return {
+      status: 'Failed',
+      exitCode: 1,
+      headline: `${failed.pipeline} failed${stage ? ` in ${stage.displayName}` : ''}${breakage ? ` (--break ${breakage})` : ''}`,
+    };
+  }
+  if (!facts.production.identical) {
+    return { status: 'Failed', exitCode: 1, headline: 'Production does not run the digest CI pushed' };
+  }
+  return {
+    status: 'Succeeded',
+    exitCode: 0,
+    headline: 'PR, CI and CD passed; production runs the digest CI built',
+  };
+}
+
+/** A copy of the sample app with a bug a unit test catches: the pull request the PR pipeline refuses. */
+function pullRequestWithABug(): string {
+  const copy = mkdtempSync(join(tmpdir(), 'orders-api-pr-'));
+  cpSync(sampleAppFolder, copy, {
+    recursive: true,
+    filter: (source) => !/\/(node_modules|dist|coverage|test-results)(\/|$)/.test(source),
+  });
+  const app = join(copy, 'src', 'app.mjs');
+  execFileSync('sed', ['-i', "s/failChecks ? 'degraded' : 'ok'/failChecks ? 'degraded' : 'OK'/", app]);
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return copy;
+}
+
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
 }
 
 main()

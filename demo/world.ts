@@ -7,8 +7,8 @@
  * names) and the pipeline parameters that point the examples at it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ export const appNamespace = 'orders';
 export const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60';
 
 /** What can be broken on purpose. */
-export type WorldBreakage = 'acceptance';
+export type WorldBreakage = 'acceptance' | 'staging';
 
 /** The running world. */
 export interface EmulatedWorld {
@@ -48,6 +48,11 @@ export interface EmulatedWorld {
   readonly clusters: { readonly staging: EmulatedCluster; readonly production: EmulatedCluster };
   /** The staging app's base URL. */
   readonly stagingUrl: string;
+  /**
+   * Serves staging from the files of an image in the non-production registry (what the
+   * staging pods would run), in place of the sample app's sources, on the same URL.
+   */
+  serveRelease(repository: string, digest: string): Promise<void>;
   /** Every secret value the world serves: none may reach a log or a file outside exports. */
   readonly secretValues: readonly string[];
   /** The integration tests' database connection string, as Key Vault serves it. */
@@ -98,7 +103,11 @@ export async function startEmulatedWorld(options: {
         'payments-api-key': `pk_${randomBytes(16).toString('hex')}`,
       },
       'orders-staging-kv': {
-        'applicationinsights-connection-string': `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
+        // Broken on purpose: the key is no GUID, so the release refuses to start on staging.
+        'applicationinsights-connection-string':
+          options.breakage === 'staging'
+            ? `InstrumentationKey=staging-${randomBytes(6).toString('hex')};IngestionEndpoint=https://ingest.azure.test/`
+            : `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
       },
       'orders-prod-kv': {
         'applicationinsights-connection-string': `InstrumentationKey=${randomUUID()};IngestionEndpoint=https://ingest.azure.test/`,
@@ -157,7 +166,9 @@ export async function startEmulatedWorld(options: {
     promote.front.grant('prod', promote.app.objectId, 'AcrPush');
     promote.front.grant('nonprod', promote.app.objectId, 'AcrPull');
 
-    const stagingApp = await startSampleApp(options.breakage === 'acceptance');
+    const failChecks = options.breakage === 'acceptance';
+    const stagingPort = await freePort();
+    let stagingApp = await startSampleApp(sampleAppFolder, stagingPort, failChecks);
     stoppers.push(() => stagingApp.stop());
 
     // Every Azure Resource Manager connection of the examples signs in as the one service principal.
@@ -265,6 +276,13 @@ export async function startEmulatedWorld(options: {
       registries,
       clusters: { staging: clusters.staging.cluster, production: clusters.production.cluster },
       stagingUrl: stagingApp.url,
+      async serveRelease(repository, digest) {
+        const files = join(folder, `release-${digest.slice(7, 19)}`);
+        unpackImage(promote.nonprod.backend, repository, digest, files);
+        await stagingApp.stop();
+        // The Dockerfile's WORKDIR is /app.
+        stagingApp = await startSampleApp(join(files, 'app'), stagingPort, failChecks);
+      },
       secretValues: [
         ...Object.values(vaults).flatMap((secrets) => Object.values(secrets)),
         promote.app.secret,
@@ -279,21 +297,25 @@ export async function startEmulatedWorld(options: {
 }
 
 /**
- * The sample app serving staging: the repository's own service, run with Node on a free
- * loopback port. (The emulated clusters schedule pods but run no containers; this process
- * is what the staging URL answers.)
+ * The sample app serving staging: the service run with Node on a loopback port, from
+ * `appFolder` (its sources, or the files of the image CI pushed). The emulated clusters
+ * schedule pods but run no containers; this process is what the staging URL answers.
  */
-async function startSampleApp(failChecks: boolean): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+async function startSampleApp(
+  appFolder: string,
+  port: number,
+  failChecks: boolean,
+): Promise<{ url: string; stop(): Promise<void> }> {
   // `npm start` runs `node <entry>`: the same file, without npm in between.
-  const manifest = JSON.parse(readFileSync(join(sampleAppFolder, 'package.json'), 'utf8')) as {
+  const manifest = JSON.parse(readFileSync(join(appFolder, 'package.json'), 'utf8')) as {
     scripts?: { start?: string };
   };
   const entry = join(
-    sampleAppFolder,
+    appFolder,
     /^node\s+(\S+)$/.exec(manifest.scripts?.start ?? '')?.[1] ?? 'src/server.mjs',
   );
   const child: ChildProcess = spawn(process.execPath, [entry], {
+    cwd: appFolder,
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -327,6 +349,35 @@ async function startSampleApp(failChecks: boolean): Promise<{ url: string; stop(
       }
     },
   };
+}
+
+/** Copies an image out of a registry with skopeo and unpacks its layers into `target`, in order. */
+function unpackImage(
+  registry: { readonly host: string; readonly certDir: string },
+  repository: string,
+  digest: string,
+  target: string,
+): void {
+  const layout = `${target}.image`;
+  execFileSync(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--src-cert-dir',
+      registry.certDir,
+      `docker://${registry.host}/${repository}@${digest}`,
+      `dir:${layout}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const manifest = JSON.parse(readFileSync(join(layout, 'manifest.json'), 'utf8')) as {
+    layers: { digest: string }[];
+  };
+  mkdirSync(target, { recursive: true });
+  for (const layer of manifest.layers) {
+    execFileSync('tar', ['-xf', join(layout, layer.digest.replace(/^sha256:/, '')), '-C', target]);
+  }
 }
 
 function freePort(): Promise<number> {

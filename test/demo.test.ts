@@ -1,24 +1,20 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { sampleAppObjects } from '../demo/manifests';
 import { markdownToHtml } from '../runner/markdown';
+import type { RunRecord } from '../runner/run/record';
+import type { ReadBack } from '../demo/read-back';
 import { descendantPids } from '../demo/processes';
 
 const repoRoot = resolve(__dirname, '..');
 const loopbackOnly = join(repoRoot, 'demo', 'loopback-only.cjs');
 
 interface DemoResult {
-  outcome: { status: string; exitCode: number };
-  image: { digest: string; sbomDigest: string; platforms: string[] };
-  registries: {
-    nonprod: { digest?: string; sbom: boolean };
-    prod: { digest?: string; sbom: boolean };
-    identical: boolean;
-  };
-  steps: { task: string; stage: string; status: string; message: string; outputs: Record<string, string> }[];
+  outcome: { status: string; exitCode: number; headline: string };
+  runs: (RunRecord & { folder: string; report: string })[];
+  facts: ReadBack;
 }
 
 interface DemoRun {
@@ -51,8 +47,14 @@ function runDemo(args: readonly string[]): Promise<DemoRun> {
   });
 }
 
+const runOf = (result: DemoResult, pipeline: string) => result.runs.find((run) => run.pipeline === pipeline);
+const stageResults = (run: RunRecord | undefined) =>
+  Object.fromEntries((run?.stages ?? []).map((stage) => [stage.name, stage.result]));
+const stepsOf = (run: RunRecord | undefined) =>
+  (run?.stages ?? []).flatMap((stage) => stage.jobs).flatMap((job) => job.steps);
+
 describe('npm run demo', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   const outDirs: string[] = [];
   after(() => {
     for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
@@ -62,70 +64,96 @@ describe('npm run demo', function () {
     outDirs.push(run.outDir);
     return run;
   };
-  const step = (run: DemoRun, task: string, stage?: string) =>
-    run.result?.steps.find((each) => each.task === task && (stage === undefined || each.stage === stage));
 
-  it('promotes the tested digest to production, identical in both registries, with its SBOM', async () => {
+  it('runs the three example pipelines, PR → CI → CD, and production runs the digest CI pushed', async () => {
     const run = await demo();
     const { result } = run;
     assert.ok(result, run.output);
     assert.equal(run.code, 0, run.output);
-    assert.equal(result.outcome.exitCode, 0);
-    assert.deepEqual(result.image.platforms, ['linux/amd64', 'linux/arm64/v8']);
-    assert.equal(result.registries.nonprod.digest, result.image.digest);
-    assert.equal(result.registries.prod.digest, result.image.digest);
-    assert.ok(result.registries.identical);
-    assert.ok(result.registries.prod.sbom, 'the SBOM went along');
-    assert.equal(step(run, 'KeyVaultSecrets@1')?.status, 'Succeeded');
-    assert.equal(step(run, 'AcceptanceGate@1')?.outputs.verdict, 'Passed');
-    assert.equal(step(run, 'ManualValidation@1 (agentless)')?.status, 'AutoApproved');
-    assert.equal(step(run, 'AcrPromoteImage@1')?.outputs.imageDigest, result.image.digest);
-    // The log shows the Key Vault secrets only masked.
-    assert.match(run.output, /APPLICATIONINSIGHTS_CONNECTION_STRING = \*\*\*, API_TOKEN = \*\*\*/);
-    assert.match(run.output, /auto-approved by the demo/);
-    assert.match(run.output, /━━ Summary/);
-    assert.match(
-      run.output,
-      new RegExp(`Production {2}${result.image.digest} \\(identical in both registries\\)`),
+    assert.equal(result.outcome.status, 'Succeeded');
+    assert.deepEqual(
+      result.runs.map((each) => [each.pipeline, each.result]),
+      [
+        ['orders-api-pr', 'Succeeded'],
+        ['orders-api-ci', 'Succeeded'],
+        ['orders-api-cd', 'Succeeded'],
+      ],
     );
-    const summaries = readdirSync(join(run.outDir, 'summaries'));
-    assert.deepEqual(summaries, [
-      '01-KeyVaultSecrets.md',
-      '02-AksDeploy.md',
-      '03-AcceptanceGate.md',
-      '05-AcrPromoteImage.md',
-      '06-KeyVaultSecrets.md',
-      '07-AksDeploy.md',
+    const cd = runOf(result, 'orders-api-cd')!;
+    assert.equal(cd.reason, 'ResourceTrigger', 'CI completing triggered CD');
+    assert.equal(cd.triggeredBy?.pipeline, 'orders-api-ci');
+    assert.deepEqual(Object.keys(stageResults(cd)), [
+      'Staging',
+      'Acceptance',
+      'Validation',
+      'Promote',
+      'Production',
     ]);
-    const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
-    assert.match(html, /<table>/);
-    assert.ok(html.includes(result.image.digest));
-    assert.ok(existsSync(join(run.outDir, 'tasks', 'AcrPromoteImage', 'index.js')), 'tasks unpacked');
 
-    const deploys = result.steps.filter((each) => each.task === 'AksDeploy@1');
-    assert.equal(deploys.length, 2);
-    assert.equal(result.outcome.status, 'Succeeded', run.output);
-    for (const deploy of deploys) {
-      assert.equal(deploy.status, 'Succeeded');
-      assert.equal(deploy.outputs.rolloutStatus, 'Succeeded');
-      const applied = (deploy.outputs.appliedObjects ?? '').split('\n');
-      for (const object of sampleAppObjects) assert.ok(applied.includes(object), `${object} applied`);
+    const { facts } = result;
+    const digest = facts.image!.digest;
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(facts.registries.nonprod.digest, digest, 'the non-production registry holds what CI pushed');
+    assert.equal(facts.registries.prod.digest, digest, 'the production registry holds the same bytes');
+    for (const pod of facts.pods.staging) {
+      assert.equal(pod.image, `${facts.registries.nonprod.loginServer}/orders/api@${digest}`);
+      assert.ok(pod.imageID?.endsWith(digest), `${pod.pod} pulled ${pod.imageID}`);
     }
+    assert.ok(facts.pods.production.length >= 2);
+    for (const pod of facts.pods.production) {
+      assert.equal(
+        pod.image,
+        `${facts.registries.prod.loginServer}/orders/api@${digest}`,
+        'production pulls from production',
+      );
+      assert.ok(pod.imageID?.endsWith(digest), `${pod.pod} pulled ${pod.imageID}`);
+    }
+    assert.ok(facts.production.identical);
+    assert.ok(facts.integrationSecretSeen, 'the integration tests saw the Key Vault secret through env:');
+    assert.equal(facts.validation?.result, 'Succeeded');
+    assert.match(facts.validation?.answer ?? '', /^Approved by --approve/);
+    assert.ok(
+      stepsOf(runOf(result, 'orders-api-ci')).every(
+        (step) => !step.logLines.some((line) => line.includes('Password=')),
+      ),
+      'no connection string reaches a log',
+    );
+    assert.match(run.output, /━━ Summary/);
+    const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
+    assert.ok(html.includes(digest));
+    for (const each of result.runs) assert.ok(existsSync(each.report), `${each.pipeline} has its report`);
   });
 
-  it('--break acceptance fails the gate, stops before promotion and exits non-zero', async () => {
+  it('--break pr fails a unit test: the PR pipeline stops, nothing runs after it and nothing is pushed', async () => {
+    const run = await demo('--break', 'pr');
+    const { result } = run;
+    assert.ok(result, run.output);
+    assert.equal(run.code, 1, run.output);
+    assert.deepEqual(
+      result.runs.map((each) => [each.pipeline, each.result]),
+      [['orders-api-pr', 'Failed']],
+    );
+    const unitTests = stepsOf(runOf(result, 'orders-api-pr')).find(
+      (step) => step.displayName === 'Unit tests (npm test)',
+    );
+    assert.equal(unitTests?.result, 'Failed');
+    assert.equal(result.facts.image, undefined, 'nothing was pushed');
+  });
+
+  it('--break acceptance fails the gate on staging, stops before promotion and exits non-zero', async () => {
     const run = await demo('--break', 'acceptance');
     const { result } = run;
     assert.ok(result, run.output);
     assert.equal(run.code, 1, run.output);
-    assert.equal(result.outcome.status, 'Failed');
-    const gate = step(run, 'AcceptanceGate@1');
-    assert.equal(gate?.status, 'Failed');
-    assert.equal(gate?.outputs.verdict, 'Failed');
-    assert.equal(step(run, 'AcrPromoteImage@1')?.status, 'Skipped');
-    assert.equal(result.registries.nonprod.digest, result.image.digest);
-    assert.equal(result.registries.prod.digest, undefined, 'nothing reached production');
-    assert.match(run.output, /Health: failedRatePercent is 12.5/);
+    assert.deepEqual(stageResults(runOf(result, 'orders-api-cd')), {
+      Staging: 'Succeeded',
+      Acceptance: 'Failed',
+      Validation: 'Skipped',
+      Promote: 'Skipped',
+      Production: 'Skipped',
+    });
+    assert.equal(result.facts.registries.prod.digest, undefined, 'nothing reached production');
+    assert.deepEqual(result.facts.pods.production, []);
   });
 
   it('--break staging shows the failed rollout with its diagnosis, rolls back, and stops before promotion', async () => {
@@ -133,18 +161,20 @@ describe('npm run demo', function () {
     const { result } = run;
     assert.ok(result, run.output);
     assert.equal(run.code, 1, run.output);
-    const staging = result.steps.find((each) => each.task === 'AksDeploy@1');
-    assert.equal(staging?.status, 'Failed');
-    assert.equal(staging?.outputs.rolloutStatus, 'RolledBack');
+    const cd = runOf(result, 'orders-api-cd');
+    assert.equal(stageResults(cd).Staging, 'Failed');
+    assert.equal(stageResults(cd).Promote, 'Skipped');
     // The diagnosis: the failing pods' own logs, then the rollback.
-    assert.match(run.output, /Error: APPLICATIONINSIGHTS_CONNECTION_STRING is not a valid connection string/);
+    assert.match(run.output, /APPLICATIONINSIGHTS_CONNECTION_STRING is malformed/);
     assert.match(run.output, /rolled back to its previous revision/);
-    assert.equal(step(run, 'AcrPromoteImage@1')?.status, 'Skipped');
-    assert.equal(result.registries.prod.digest, undefined);
+    assert.equal(result.facts.registries.prod.digest, undefined);
+    // Staging runs the previous release again, not the one that crashed.
+    assert.ok(result.facts.pods.staging.length > 0);
+    for (const pod of result.facts.pods.staging) assert.ok(!pod.image.endsWith(result.facts.image!.digest));
   });
 
   // Right after start-up (registries and emulators up) and mid-pipeline (a task process running).
-  for (const moment of [/CI pushed|Started the emulated Azure/, /▶ Acceptance gate/]) {
+  for (const moment of [/Started the emulated Azure/, /▶ Unit tests \(npm test\)/]) {
     it(`stops everything it started on Ctrl-C (at ${moment.source})`, async () => {
       const outDir = mkdtempSync(join(tmpdir(), 'demo-test-'));
       outDirs.push(outDir);

@@ -286,12 +286,8 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     const { output } = outcome;
     for (const variable of output.variables.values()) {
       if (variable.isOutput) {
-        if (!step.name) {
-          log.note(
-            `The output variable '${variable.name}' is set by a step without a name: give the step a name: to read it later.`,
-          );
-          continue;
-        }
+        // The service names every step; an output of one the YAML left unnamed cannot be referenced.
+        if (!step.name) continue;
         scope.set(`${step.name}.${variable.name}`, variable.value, {
           secret: variable.secret,
           readonly: true,

@@ -130,3 +130,17 @@ export function terminalLog(stream: NodeJS.WritableStream & { isTTY?: boolean } 
     },
   };
 }
+
+/** A log that shows nothing: for runs whose result is all that matters. */
+export const silentLog: RunLog = {
+  runStarted: () => undefined,
+  stageStarted: () => undefined,
+  stageFinished: () => undefined,
+  jobStarted: () => undefined,
+  jobFinished: () => undefined,
+  stepStarted: () => undefined,
+  stepLine: () => undefined,
+  stepFinished: () => undefined,
+  note: () => undefined,
+  runFinished: () => undefined,
+};

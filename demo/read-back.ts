@@ -1,0 +1,137 @@
+/**
+ * What reached each place, read from the places themselves and not from what the tasks
+ * said they did: the registries (with skopeo, straight at the registry processes), the
+ * clusters' pods (from their stores), the integration tests' own record of the secret they
+ * saw, and the manual validation's answer in CD's timeline.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunRecord } from '../runner/run/record';
+import { appNamespace, type EmulatedWorld } from './world';
+
+/** One finished pipeline run of the demo. */
+export interface DemoRun {
+  readonly title: string;
+  readonly record: RunRecord;
+  readonly folder: string;
+  /** The run's report.html. */
+  readonly report: string;
+}
+
+/** A pod as its cluster holds it. */
+export interface PodImage {
+  readonly pod: string;
+  readonly image: string;
+  /** The digest the kubelet pulled (status.containerStatuses[].imageID), if it started. */
+  readonly imageID?: string;
+}
+
+/** Everything the demo checks after the runs. */
+export interface ReadBack {
+  /** What CI pushed: its artifact `image`, and the tag (CI's run id). */
+  readonly image?: { readonly repository: string; readonly tag: string; readonly digest: string };
+  readonly registries: {
+    readonly nonprod: { readonly loginServer: string; readonly digest?: string };
+    readonly prod: { readonly loginServer: string; readonly digest?: string };
+  };
+  readonly pods: { readonly staging: readonly PodImage[]; readonly production: readonly PodImage[] };
+  readonly production: {
+    /** Production's pods run CI's digest from the production registry, and both registries hold it. */
+    readonly identical: boolean;
+  };
+  /** Whether CI's integration tests recorded the hash of the Key Vault secret, reached through env:. */
+  readonly integrationSecretSeen: boolean;
+  /** The manual validation's step result and its answer line, when CD got there. */
+  readonly validation?: { readonly result: string; readonly answer?: string };
+}
+
+/** Reads what reached each place. */
+export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBack {
+  const ci = runs.find((run) => run.record.pipeline === 'orders-api-ci');
+  const cd = runs.find((run) => run.record.pipeline === 'orders-api-cd');
+  const digestFile = ci && join(ci.folder, 'artifacts', 'image', 'digest');
+  const image =
+    ci && digestFile && existsSync(digestFile)
+      ? {
+          repository: 'orders/api',
+          tag: String(ci.record.runId),
+          digest: readFileSync(digestFile, 'utf8').trim(),
+        }
+      : undefined;
+  const stored = (registry: EmulatedWorld['registries']['nonprod']) => ({
+    loginServer: registry.loginServer,
+    ...(image ? { digest: world.promote.storedDigest(registry, image.repository, image.tag) } : {}),
+  });
+  const registries = { nonprod: stored(world.registries.nonprod), prod: stored(world.registries.prod) };
+  const pods = {
+    staging: podImages(world.clusters.staging),
+    production: podImages(world.clusters.production),
+  };
+  const identical =
+    image !== undefined &&
+    registries.nonprod.digest === image.digest &&
+    registries.prod.digest === image.digest &&
+    pods.production.length > 0 &&
+    pods.production.every(
+      (pod) =>
+        pod.image === `${world.registries.prod.loginServer}/${image.repository}@${image.digest}` &&
+        pod.imageID?.endsWith(image.digest) === true,
+    );
+  const validationStep = cd?.record.stages
+    .flatMap((stage) => stage.jobs)
+    .flatMap((job) => job.steps)
+    .find((step) => step.task === 'ManualValidation@1');
+  return {
+    ...(image ? { image } : {}),
+    registries,
+    pods,
+    production: { identical },
+    integrationSecretSeen: ci ? secretSeen(ci.folder, world.integrationSecret) : false,
+    ...(validationStep
+      ? {
+          validation: {
+            result: validationStep.result,
+            ...(answerLine(validationStep.logLines) ? { answer: answerLine(validationStep.logLines)! } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function podImages(cluster: EmulatedWorld['clusters']['staging']): PodImage[] {
+  return cluster
+    .listObjects('Pod', appNamespace)
+    .filter((pod) => !pod.metadata.deletionTimestamp)
+    .flatMap((pod) => {
+      const spec = pod.spec as { containers?: { name: string; image: string }[] } | undefined;
+      const status = pod.status as { containerStatuses?: { name: string; imageID?: string }[] } | undefined;
+      return (spec?.containers ?? []).map((container) => {
+        const imageID = status?.containerStatuses?.find((each) => each.name === container.name)?.imageID;
+        return { pod: pod.metadata.name ?? '', image: container.image, ...(imageID ? { imageID } : {}) };
+      });
+    });
+}
+
+/** Whether a `secret-seen.json` the integration tests wrote holds the hash of `secret`. */
+function secretSeen(runFolder: string, secret: string): boolean {
+  const expected = createHash('sha256').update(secret).digest('hex');
+  return filesNamed(join(runFolder, 'agent'), 'secret-seen.json').some((file) => {
+    const seen = JSON.parse(readFileSync(file, 'utf8')) as { sha256?: string };
+    return seen.sha256 === expected;
+  });
+}
+
+function filesNamed(folder: string, name: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder).flatMap((entry) => {
+    const path = join(folder, entry);
+    if (entry === 'node_modules') return [];
+    if (statSync(path).isDirectory()) return filesNamed(path, name);
+    return entry === name ? [path] : [];
+  });
+}
+
+function answerLine(lines: readonly string[]): string | undefined {
+  return lines.find((line) => /approved|rejected|resumed/i.test(line));
+}
