@@ -258,7 +258,12 @@ export class EmulatedCluster {
       const nodeType = this.types.byKind('', 'Node')!;
       this.objects.update(
         nodeType,
-        this.objects.prepareUpdate(nodeType, registered, { ...registered, status: registration.status }, 'status'),
+        this.objects.prepareUpdate(
+          nodeType,
+          registered,
+          { ...registered, status: registration.status },
+          'status',
+        ),
       );
     }
   }
