@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import minimatch from 'minimatch';
+import { minimatch } from '../builtin/support/glob';
 import type { ArtifactSource, ArtifactStore } from '../builtin/types';
 
 /** Where a pipeline resource's runs are, and which run it means. */

@@ -69,7 +69,8 @@ export function checkAgainstResources(
       }
       for (const step of stepsOf(job)) {
         if (step.kind === 'checkout') {
-          if (step.repository !== 'none' && !resources.repositories[step.repository]) {
+          // `self` is always there: the runner maps it to the pipeline's own repository.
+          if (!['none', 'self'].includes(step.repository) && !resources.repositories[step.repository]) {
             problems.push({
               location: step.location,
               message: `checkout: ${step.repository} needs a local folder for that repository: add 'repositories: { ${step.repository}: <folder> }'${inFile}.`,

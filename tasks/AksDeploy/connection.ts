@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { endpointAuthorization } from '../shared/endpoint';
+import { readEndpointAuthorization } from '../shared/endpoint';
 import type { AzureRmConnection } from '../shared/azure-connection';
 import { scopeFor } from '../shared/cloud';
 import type { ClusterAccess } from '../shared/kubernetes/client';
@@ -101,12 +101,11 @@ export function accessThroughKubernetesConnection(
   id: string,
   credential: TokenCredential | undefined,
 ): ClusterAccess {
-  const authorization = tl.getEndpointAuthorization(id, true);
+  const authorization = readEndpointAuthorization(id, 'kubernetesServiceConnection');
   if (!authorization && !tl.getEndpointUrl(id, true))
     throw new TaskError('KubernetesConnectionNotFound', [id]);
   const data = (key: string) => tl.getEndpointDataParameter(id, key, true)?.trim() || undefined;
-  const parameter = endpointAuthorization(id);
-  const auth = (key: string) => parameter(key)?.trim() || undefined;
+  const auth = (key: string) => authorization?.parameter(key)?.trim() || undefined;
   const kind = connectionKind(data('authorizationType'), auth);
   if (!kind) {
     const scheme = data('authorizationType') ?? authorization?.scheme ?? 'none';

@@ -12,6 +12,18 @@ import { TaskError } from './task-error';
  * `inputName`, the input that named it, when there is one), never its content.
  */
 export function endpointAuthorization(id: string, inputName?: string): (key: string) => string | undefined {
+  return readEndpointAuthorization(id, inputName)?.parameter ?? (() => undefined);
+}
+
+/**
+ * A service connection's authorization as the agent passed it: its scheme and its
+ * parameters (as `endpointAuthorization` reads them), or undefined when the agent passed
+ * none. Unreadable authorization is the same one TaskError, never its content.
+ */
+export function readEndpointAuthorization(
+  id: string,
+  inputName?: string,
+): { readonly scheme?: string; readonly parameter: (key: string) => string | undefined } | undefined {
   const unreadable = (): TaskError =>
     inputName === undefined
       ? new TaskError('ConnectionAuthorizationUnreadable', [quoted(id)])
@@ -24,14 +36,17 @@ export function endpointAuthorization(id: string, inputName?: string): (key: str
     // dropped, and not kept as a cause either, since causes reach the debug log.
     throw unreadable();
   }
-  if (authorization === undefined) return () => undefined;
+  if (authorization === undefined) return undefined;
   if (!isRecord(authorization)) throw unreadable();
   const parameters = authorization.parameters ?? {};
   if (!isRecord(parameters)) throw unreadable();
   const values = Object.entries(parameters).filter(
     (entry): entry is [string, string] => typeof entry[1] === 'string',
   );
-  return (key) => values.find(([name]) => name.toLowerCase() === key.toLowerCase())?.[1] || undefined;
+  return {
+    ...(typeof authorization.scheme === 'string' ? { scheme: authorization.scheme } : {}),
+    parameter: (key) => values.find(([name]) => name.toLowerCase() === key.toLowerCase())?.[1] || undefined,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

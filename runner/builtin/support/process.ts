@@ -3,10 +3,9 @@
  * sent to the log with stdout), streams its output line by line, and ends its whole
  * process group when the step is cancelled: a script's children die with it.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { runProcess as runStepProcess } from '../../agent/processes';
 import { StepFailure } from './failure';
 
 /** How a tool ended. */
@@ -43,69 +42,28 @@ export function commandLine(file: string, args: readonly string[]): string {
   return ['[command]' + file, ...args].join(' ');
 }
 
-/** Runs a tool to its end; rejects only when it cannot start at all. */
-export function runProcess(request: ProcessRequest): Promise<ProcessOutcome> {
-  return new Promise((resolvePromise, reject) => {
-    if (request.signal.aborted) {
-      resolvePromise({ exitCode: null, signal: null, aborted: true });
-      return;
-    }
-    const child = spawn(request.file, [...request.args], {
+/** Runs a tool to its end (through the runner's one process runner); rejects only when it cannot start at all. */
+export async function runProcess(request: ProcessRequest): Promise<ProcessOutcome> {
+  if (request.signal.aborted) return { exitCode: null, signal: null, aborted: true };
+  try {
+    const exit = await runStepProcess({
+      command: request.file,
+      args: request.args,
       cwd: request.cwd,
-      env: { ...request.env },
-      // Its own process group, so that cancelling ends the script and everything it started.
-      detached: true,
-      stdio: [request.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const killGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    const onAbort = () => {
-      aborted = true;
-      killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), killGraceMs);
-      killTimer.unref();
-    };
-    request.signal.addEventListener('abort', onAbort, { once: true });
-
-    const streamsClosed: Promise<void>[] = [];
-    const follow = (stream: NodeJS.ReadableStream | null, extra?: (line: string) => void) => {
-      if (!stream) return;
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      lines.on('line', (line) => {
+      env: request.env,
+      cancel: request.signal,
+      killGraceMs,
+      ...(request.input === undefined ? {} : { input: request.input }),
+      ...(request.onStdoutData ? { onStdoutData: request.onStdoutData } : {}),
+      onLine: (line, stream) => {
         request.onLine(line);
-        extra?.(line);
-      });
-      streamsClosed.push(new Promise((done) => lines.once('close', done)));
-    };
-    if (request.onStdoutData) {
-      const data = request.onStdoutData;
-      child.stdout?.on('data', (chunk: Buffer) => data(chunk));
-    } else {
-      follow(child.stdout);
-    }
-    follow(child.stderr, request.onStderrLine);
-    if (request.input !== undefined) child.stdin?.end(request.input);
-
-    child.once('error', (error) => {
-      request.signal.removeEventListener('abort', onAbort);
-      reject(new StepFailure(`Could not start ${request.file}: ${error.message}.`));
+        if (stream === 'stderr') request.onStderrLine?.(line);
+      },
     });
-    child.once('close', (exitCode, signal) => {
-      request.signal.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
-      // A background child may still hold the group; it ends with the step when cancelled.
-      if (aborted) killGroup('SIGKILL');
-      void Promise.all(streamsClosed).then(() => resolvePromise({ exitCode, signal, aborted }));
-    });
-  });
+    return { exitCode: exit.exitCode, signal: exit.signal, aborted: exit.canceled };
+  } catch (error) {
+    throw new StepFailure(`Could not start ${request.file}: ${(error as Error).message}.`);
+  }
 }
 
 /**
