@@ -213,6 +213,22 @@ export interface CheckoutStep extends StepBase {
 
 export type Step = TaskStep | CheckoutStep;
 
+/** Every step of a job: a deployment job's runOnce hooks in the order they run. */
+export function stepsOfJob(job: Job): readonly Step[] {
+  if (job.kind !== 'deployment') return job.steps;
+  const { hooks } = job;
+  return [
+    hooks.preDeploy,
+    hooks.deploy,
+    hooks.routeTraffic,
+    hooks.postRouteTraffic,
+    hooks.onFailure,
+    hooks.onSuccess,
+  ]
+    .filter((hook): hook is readonly Step[] => hook !== undefined)
+    .flat();
+}
+
 /** A problem found while compiling or checking a pipeline, at its place in a file. */
 export interface PipelineProblem {
   readonly location?: SourceLocation;

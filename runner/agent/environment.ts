@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { agentMasksParameter } from '../../tasks/shared/known-secrets';
 
 /**
  * The environment the agent hands a Node task (Handler.AddVariablesToEnvironment,
@@ -182,32 +183,9 @@ export function buildEnvironment(spec: EnvironmentSpec): Record<string, string> 
   return { ...env, ...spec.extra };
 }
 
-// Authorization parameters the agent leaves unmasked because they never hold secrets
-// (MaskingUtil.IsEndpointAuthorizationParametersSecret in the agent).
-const unmaskedParameters = new Set(
-  [
-    'role',
-    'scope',
-    'tenantid',
-    'issuedAt',
-    'expiresAt',
-    'audience',
-    'authenticationType',
-    'authorizationType',
-    'accessTokenType',
-    'accessTokenFetchingMethod',
-    'useWindowsSecurity',
-    'unsecured',
-    'oAuthAccessTokenIsSupplied',
-    'completeCallbackPayload',
-    'acceptUntrustedCertificates',
-  ].map((key) => key.toLowerCase()),
-);
-
-/** Whether the agent masks this authorization parameter (every one not known to be harmless). */
-export function agentMasksParameter(key: string): boolean {
-  return !unmaskedParameters.has(key.toLowerCase());
-}
+// The agent leaves some authorization parameters unmasked (MaskingUtil in the agent); the
+// tasks keep that list, since they mask the same way.
+export { agentMasksParameter };
 
 /**
  * Whether a parameter holds a credential, for the leak check. Narrower than what the agent

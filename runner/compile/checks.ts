@@ -3,32 +3,18 @@
 // Each problem names the file and line and says what to change. Structure messages are
 // the service's (PipelineStrings in its pipelines library).
 import { isDeferredValue, wholeTemplateExpression } from '../expressions';
-import type {
-  CompiledPipeline,
-  Job,
-  SourceLocation,
-  Step,
-  TaskCatalog,
-  TaskDefinition,
-  TaskInputDefinition,
-  TaskStep,
+import {
+  stepsOfJob,
+  type CompiledPipeline,
+  type Job,
+  type SourceLocation,
+  type TaskCatalog,
+  type TaskDefinition,
+  type TaskInputDefinition,
+  type TaskStep,
 } from '../model';
 import type { Problems } from './problems';
 import { isValidName } from './read';
-
-/** Every step of a job, in the order the job runs them (deployment hooks in hook order). */
-export function stepsOfJob(job: Job): readonly Step[] {
-  if (job.kind !== 'deployment') return job.steps;
-  const hooks = job.hooks;
-  return [
-    ...(hooks.preDeploy ?? []),
-    ...hooks.deploy,
-    ...(hooks.routeTraffic ?? []),
-    ...(hooks.postRouteTraffic ?? []),
-    ...(hooks.onFailure ?? []),
-    ...(hooks.onSuccess ?? []),
-  ];
-}
 
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, index) => index);

@@ -17,8 +17,15 @@ import {
   type ExpressionNode,
   type ExtraFunction,
 } from '../expressions';
-import type { CompiledPipeline, Job, SourceLocation, Stage, Step, TaskCatalog } from '../model';
-import { stepsOfJob } from './checks';
+import {
+  stepsOfJob,
+  type CompiledPipeline,
+  type Job,
+  type SourceLocation,
+  type Stage,
+  type Step,
+  type TaskCatalog,
+} from '../model';
 import type { Problems } from './problems';
 
 const anything: ExtraFunction = { minArgs: 0, maxArgs: Number.POSITIVE_INFINITY, call: () => null };

@@ -6,7 +6,7 @@
  * it authorises a run.
  */
 import { isDeferredValue } from '../expressions';
-import type { CompiledPipeline, Job, PipelineProblem, Step, TaskStep } from '../model';
+import { stepsOfJob, type CompiledPipeline, type PipelineProblem, type TaskStep } from '../model';
 import type { RunnerTaskCatalog } from './catalog';
 import { latestSuccessfulRun } from './engine';
 import type { RunnerResources } from './resources';
@@ -67,7 +67,7 @@ export function checkAgainstResources(
           });
         }
       }
-      for (const step of stepsOf(job)) {
+      for (const step of stepsOfJob(job)) {
         if (step.kind === 'checkout') {
           // `self` is always there: the runner maps it to the pipeline's own repository.
           if (!['none', 'self'].includes(step.repository) && !resources.repositories[step.repository]) {
@@ -110,19 +110,4 @@ function connectionProblems(
     }
   }
   return problems;
-}
-
-function stepsOf(job: Job): readonly Step[] {
-  if (job.kind === 'deployment') {
-    const { hooks } = job;
-    return [
-      ...(hooks.preDeploy ?? []),
-      ...hooks.deploy,
-      ...(hooks.routeTraffic ?? []),
-      ...(hooks.postRouteTraffic ?? []),
-      ...(hooks.onFailure ?? []),
-      ...(hooks.onSuccess ?? []),
-    ];
-  }
-  return job.steps;
 }

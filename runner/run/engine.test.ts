@@ -14,7 +14,7 @@ import type {
 } from '../model';
 import { createTaskCatalog } from './catalog';
 import { runPipeline, type RunOptions } from './engine';
-import type { RunLog } from './log';
+import { silentLog } from './log';
 import type { RunRecord } from './record';
 import { emptyResources, type RunnerResources } from './resources';
 
@@ -97,19 +97,6 @@ function pipeline(stages: Stage[], extra: Partial<CompiledPipeline> = {}): Compi
   };
 }
 
-const quietLog: RunLog = {
-  runStarted: () => undefined,
-  stageStarted: () => undefined,
-  stageFinished: () => undefined,
-  jobStarted: () => undefined,
-  jobFinished: () => undefined,
-  stepStarted: () => undefined,
-  stepLine: () => undefined,
-  stepFinished: () => undefined,
-  note: () => undefined,
-  runFinished: () => undefined,
-};
-
 const runsRoot = mkdtempSync(join(tmpdir(), 'runner-engine-'));
 
 async function run(
@@ -124,7 +111,7 @@ async function run(
     runsRoot,
     approvals: { ask: () => new Promise(() => undefined) },
     timeScale: 1,
-    log: quietLog,
+    log: silentLog,
     nodeInstallations: [],
     ...options,
   });

@@ -14,7 +14,7 @@ import type {
   ServiceConnection,
   StepStatus,
 } from '../builtin/types';
-import type { DeploymentJob, Job, Step, VariableDeclaration } from '../model';
+import { stepsOfJob, type DeploymentJob, type Job, type Step, type VariableDeclaration } from '../model';
 import type { RunnerTaskCatalog } from './catalog';
 import { conditionHolds, statusFunctions, type NamedValues } from './evaluation';
 import type { RunLog } from './log';
@@ -336,7 +336,7 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
 
   // The agent runs every pre-job handler (KeyVaultSecrets' runAsPreJob) before the first
   // step, and every post-job handler, in reverse order, after the last.
-  const allSteps = job.kind === 'deployment' ? hookSteps(job) : job.steps;
+  const allSteps = stepsOfJob(job);
   const withPhase = (phase: 'preJob' | 'postJob') =>
     allSteps.filter(
       (step): step is Extract<Step, { kind: 'task' }> =>
@@ -384,20 +384,6 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     if (result !== 'Skipped') log.jobFinished(record);
     return record;
   }
-}
-
-function hookSteps(job: DeploymentJob): readonly Step[] {
-  const { hooks } = job;
-  return [
-    hooks.preDeploy,
-    hooks.deploy,
-    hooks.routeTraffic,
-    hooks.postRouteTraffic,
-    hooks.onFailure,
-    hooks.onSuccess,
-  ]
-    .filter((hook): hook is readonly Step[] => hook !== undefined)
-    .flat();
 }
 
 function variablesOf(scope: VariableScope): Record<string, string> {

@@ -7,7 +7,13 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { buildEnvironment, environmentName, type Endpoint, type RunDirectories } from '../agent/environment';
+import {
+  agentMasksParameter,
+  buildEnvironment,
+  environmentName,
+  type Endpoint,
+  type RunDirectories,
+} from '../agent/environment';
 import { OutputProcessor, type ProcessedOutput, type TaskStatus } from '../agent/output-processor';
 import { runProcess } from '../agent/processes';
 import type {
@@ -307,7 +313,7 @@ async function runExtensionTask(
   environment.PATH = [...env.prependedPath, environment.PATH].join(':');
   const endpointSecrets = Object.values(endpoints).flatMap((endpoint) =>
     Object.entries(endpoint.parameters ?? {})
-      .filter(([key]) => !/^(tenantid|authenticationtype|authorizationtype|scope|role)$/i.test(key))
+      .filter(([key]) => agentMasksParameter(key))
       .map(([, value]) => value),
   );
   const processor = new OutputProcessor({

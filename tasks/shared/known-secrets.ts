@@ -58,7 +58,12 @@ function rememberSecrets(values: Iterable<string | undefined>): void {
 function isAgentSecret(name: string): boolean {
   if (name.startsWith('SECRET_')) return true;
   const parameter = /^ENDPOINT_AUTH_PARAMETER_.+?_([A-Z0-9]+)$/i.exec(name)?.[1];
-  return parameter !== undefined && !harmlessParameters.has(parameter.toUpperCase());
+  return parameter !== undefined && agentMasksParameter(parameter);
+}
+
+/** Whether the agent masks this authorization parameter (every one not known to be harmless). */
+export function agentMasksParameter(key: string): boolean {
+  return !harmlessParameters.has(key.toUpperCase());
 }
 
 /** Replaces every known secret in `text`, and each of `extra`, with `***`. */
