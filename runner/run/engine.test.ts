@@ -275,6 +275,27 @@ describe('runner: the run', () => {
     assert.equal(strict!.result, 'Failed');
   });
 
+  it('fails a job or a step whose condition cannot be evaluated, with the expression’s error, and runs on', async () => {
+    const record = await run(
+      pipeline([
+        stage('S', [
+          agentJob('broken', [step({})], { condition: "eq(format('{1}', 'a'), 'x')" }),
+          agentJob('steps', [
+            step({}, { condition: "format('{1}', 'a')" }),
+            step({}, { condition: 'always()' }),
+          ]),
+        ]),
+      ]),
+    );
+    const [broken, steps] = record.stages[0]!.jobs;
+    assert.equal(broken!.result, 'Failed');
+    assert.match(broken!.message, /references more arguments than were supplied/);
+    assert.deepEqual(
+      steps!.steps.map((each) => each.result),
+      ['Failed', 'Succeeded'],
+    );
+  });
+
   it('cancels an agentless job at its scaled timeout', async () => {
     const server: ServerJob = {
       kind: 'server',

@@ -245,18 +245,29 @@ export async function runPipeline(options: RunOptions): Promise<RunResult> {
       canceled: canceled(),
     });
     log.stageStarted(stage.name, stage.displayName);
-    if (!conditionHolds(stage.condition, named, functions)) {
+    const stageScope = pipelineScope.child();
+    for (const [name, value] of Object.entries(stageVariables(stage)))
+      stageScope.set(name, value, { readonly: true });
+    let holds: boolean;
+    try {
+      holds = conditionHolds(stage.condition, named, functions);
+      if (holds) declareVariables(stage.variables, stageScope, resources, named, runFunctions);
+    } catch (error) {
+      // A runtime expression the compile-time checks could not judge (a value of the wrong type).
+      stageRecord.result = 'Failed';
+      stageRecord.message = (error as Error).message.split('\n')[0] ?? '';
+      for (const job of stage.jobs) stageRecord.jobs.push(skippedJob(job, 'its stage failed to start'));
+      log.note(stageRecord.message);
+      log.stageFinished(stageRecord);
+      return stageRecord;
+    }
+    if (!holds) {
       stageRecord.message = skipReason(stage.condition, stage.dependsOn, stageResults);
       for (const job of stage.jobs) stageRecord.jobs.push(skippedJob(job, 'its stage was skipped'));
       log.note(`Skipped: ${stageRecord.message}`);
       log.stageFinished(stageRecord);
       return stageRecord;
     }
-    const stageScope = pipelineScope.child();
-    for (const [name, value] of Object.entries(stageVariables(stage)))
-      stageScope.set(name, value, { readonly: true });
-    declareVariables(stage.variables, stageScope, resources, named, runFunctions);
-
     const jobResults = new Map<string, JobRecord>();
     for (const job of inDependencyOrder(stage.jobs)) {
       const jobDependencies = Object.fromEntries(

@@ -99,21 +99,29 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
   const scope = stageScope.child();
   const dirs = jobDirectories(join(services.runFolder, 'agent'), context.jobNumber);
   const named = () => ({ ...context.named, variables: variablesOf(scope) });
+  // The predefined variables first, so that the job's own can refer to them.
+  for (const [name, value] of Object.entries(
+    jobVariables({ name: job.name, displayName: job.displayName, id: randomUUID() }, dirs),
+  )) {
+    scope.set(name, value, { readonly: true });
+  }
+  log.jobStarted(job.name, job.displayName, jobDetail(job));
+  let holds: boolean;
   try {
     context.declareVariables(job.variables, scope, named());
+    holds = conditionHolds(
+      job.condition,
+      named(),
+      statusFunctions({
+        dependencies: context.dependencyResults,
+        defaults: job.dependsOn,
+        canceled: services.canceled(),
+      }),
+    );
   } catch (error) {
-    return finish('Failed', (error as Error).message);
+    // A runtime expression the compile-time checks could not judge (a value of the wrong type).
+    return finish('Failed', (error as Error).message.split('\n')[0] ?? '');
   }
-  const holds = conditionHolds(
-    job.condition,
-    named(),
-    statusFunctions({
-      dependencies: context.dependencyResults,
-      defaults: job.dependsOn,
-      canceled: services.canceled(),
-    }),
-  );
-  log.jobStarted(job.name, job.displayName, jobDetail(job));
   if (!holds) {
     const why = `the condition '${job.condition ?? 'succeeded()'}' was false`;
     log.note(`Skipped: ${why}`);
@@ -131,11 +139,6 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
     dirs.tools,
   ]) {
     mkdirSync(dir, { recursive: true });
-  }
-  for (const [name, value] of Object.entries(
-    jobVariables({ name: job.name, displayName: job.displayName, id: randomUUID() }, dirs),
-  )) {
-    scope.set(name, value, { readonly: true });
   }
   let environmentConnection: ServiceConnection | undefined;
   if (job.kind === 'deployment') {
@@ -230,13 +233,22 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
         continue;
       }
       // A post-job step runs whenever its main step ran, as the agent runs it.
-      const holds =
-        phase === 'postJob' ||
-        conditionHolds(
-          step.condition,
-          { ...named(), variables: variablesOf(scope) },
-          statusFunctions({ dependencies: { job: status }, defaults: ['job'], canceled }),
-        );
+      let holds: boolean;
+      try {
+        holds =
+          phase === 'postJob' ||
+          conditionHolds(
+            step.condition,
+            named(),
+            statusFunctions({ dependencies: { job: status }, defaults: ['job'], canceled }),
+          );
+      } catch (error) {
+        stepRecord.result = 'Failed';
+        stepRecord.message = (error as Error).message.split('\n')[0] ?? '';
+        log.note(`${stepRecord.displayName}: ${stepRecord.message}`);
+        status = worse(status, 'Failed');
+        continue;
+      }
       if (!holds) {
         stepRecord.message = `the condition '${step.condition ?? 'succeeded()'}' was false`;
         continue;
