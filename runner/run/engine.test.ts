@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuiltinTask } from '../builtin/types';
 import type {
   AgentJob,
+  CheckoutStep,
   CompiledPipeline,
   DeploymentJob,
   ServerJob,
@@ -66,7 +67,7 @@ function step(inputs: Record<string, string>, extra: Partial<TaskStep> = {}): Ta
   };
 }
 
-function agentJob(name: string, steps: TaskStep[], extra: Partial<AgentJob> = {}): AgentJob {
+function agentJob(name: string, steps: AgentJob['steps'], extra: Partial<AgentJob> = {}): AgentJob {
   return {
     kind: 'job',
     name,
@@ -294,6 +295,42 @@ describe('runner: the run', () => {
       steps!.steps.map((each) => each.result),
       ['Failed', 'Succeeded'],
     );
+  });
+
+  it('checks one repository out into the sources folder, several each into a folder of its own', async () => {
+    const repository = (file: string) => {
+      const folder = mkdtempSync(join(tmpdir(), 'repository-'));
+      writeFileSync(join(folder, file), 'x');
+      return folder;
+    };
+    const resources: RunnerResources = {
+      ...emptyResources,
+      repositories: { self: repository('app.txt'), tools: repository('tool.txt') },
+    };
+    const checkout = (repositoryName: string): CheckoutStep => ({
+      kind: 'checkout',
+      repository: repositoryName,
+      displayName: `Checkout ${repositoryName}`,
+      continueOnError: false,
+      enabled: true,
+      env: {},
+      location: at,
+    });
+    const list = step({ lines: '' }, { displayName: 'list' });
+    const record = await run(
+      pipeline([
+        stage('S', [
+          agentJob('one', [checkout('self'), { ...list, inputs: { showEnv: 'BUILD_SOURCESDIRECTORY' } }]),
+          agentJob('two', [checkout('self'), checkout('tools')]),
+        ]),
+      ]),
+      { resources },
+    );
+    const [one, two] = record.stages[0]!.jobs;
+    const sources = one!.steps[1]!.logLines[0]!.replace(/^env BUILD_SOURCESDIRECTORY=/, '');
+    assert.ok(existsSync(join(sources, 'app.txt')));
+    assert.ok(two!.steps[0]!.logLines.some((line) => /Copied 1 files into .*\/s\/self$/.test(line)));
+    assert.ok(two!.steps[1]!.logLines.some((line) => /Copied 1 files into .*\/s\/tools$/.test(line)));
   });
 
   it('cancels an agentless job at its scaled timeout', async () => {

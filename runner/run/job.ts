@@ -211,6 +211,13 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
         : `${job.name}.`
       : '';
 
+  // One repository goes to the sources folder; with several, each goes to a folder of its
+  // own name under it. A `path` is taken from Agent.BuildDirectory, as the agent takes it.
+  const checkouts = stepsOfJob(job).filter((step) => step.kind === 'checkout' && step.repository !== 'none');
+  const checkoutFolder = (step: Extract<Step, { kind: 'checkout' }>): string => {
+    if (step.path) return join(dirs.workspace, step.path);
+    return checkouts.length > 1 ? join(dirs.sources, step.repository) : dirs.sources;
+  };
   const ranMain = new Set<Step>();
   const runSteps = async (steps: readonly Step[], phase: TaskPhase = 'main') => {
     for (const step of steps) {
@@ -279,7 +286,7 @@ export async function runJob(job: Job, context: JobContext): Promise<JobRecord> 
       step.timeoutInMinutes && step.timeoutInMinutes > 0
         ? step.timeoutInMinutes * 60_000 * (job.kind === 'server' ? services.timeScale : 1)
         : undefined;
-    if (step.kind === 'checkout') return runCheckout(step, environment, dirs.sources);
+    if (step.kind === 'checkout') return runCheckout(step, environment, checkoutFolder(step));
     const attempts = 1 + (step.retryCountOnTaskFailure ?? 0);
     let outcome = await runTaskStep(step, environment, stepTimeout, phase);
     for (
