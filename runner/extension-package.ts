@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,9 +17,9 @@ import JSZip from 'jszip';
 /** The repository root, found from this file so that the checkout can live anywhere. */
 export const repoRoot = join(__dirname, '..');
 
-/** The vsix the demo built, and where its tasks were unpacked. */
+/** The vsix built, and where its tasks were unpacked. */
 export interface UnpackedExtension {
-  /** The vsix, copied into the demo's output folder. */
+  /** The vsix, copied into the output folder. */
   readonly vsix: string;
   /** `<outDir>/tasks`: one folder per task, as the agent extracts them. */
   readonly tasksDir: string;
@@ -43,6 +51,8 @@ export async function buildAndUnpack(outDir: string): Promise<UnpackedExtension>
     )) as PackageModule;
     const built = createVsix({ publisher: 'aks-release-flow', variant: 'prod', outDir: packaging });
     mkdirSync(outDir, { recursive: true });
+    // A vsix of an earlier version must not be mistaken for this one.
+    for (const old of readdirSync(outDir).filter((file) => file.endsWith('.vsix'))) rmSync(join(outDir, old));
     const vsix = join(outDir, basename(built));
     copyFileSync(built, vsix);
     const tasksDir = join(outDir, 'tasks');
