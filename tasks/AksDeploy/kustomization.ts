@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { quoted, quotedFirstLine } from '../shared/known-secrets';
 import { TaskError } from '../shared/task-error';
+import { shownPath } from './shown-path';
 
 /**
  * The names Kustomize reads as a folder's kustomization, in its order
@@ -70,7 +71,7 @@ export function checkKustomization(folder: string, workDir: string): CheckedKust
   const visited = new Set<string>();
   const top = readKustomization(file, workDir);
   walk(folder, file, top.root, top.lines);
-  return { file: shown(workDir, file), images: top.root ? imagesOf(top.root, top.lines) : [] };
+  return { file: shownPath(workDir, file), images: top.root ? imagesOf(top.root, top.lines) : [] };
 
   function walk(dir: string, kustomization: string, root: YAMLMap | undefined, lines: LineCounter): void {
     visited.add(resolve(dir));
@@ -86,7 +87,7 @@ export function checkKustomization(folder: string, workDir: string): CheckedKust
         const line = item.range ? lines.linePos(item.range[0]).line : 0;
         if (isRemoteResource(entry))
           throw new TaskError('KustomizeRemoteResource', [
-            shown(workDir, kustomization),
+            shownPath(workDir, kustomization),
             line,
             quoted(entry),
           ]);
@@ -94,10 +95,10 @@ export function checkKustomization(folder: string, workDir: string): CheckedKust
         const target = resolve(dir, entry);
         if (!existsSync(target))
           throw new TaskError('KustomizeResourceNotFound', [
-            shown(workDir, kustomization),
+            shownPath(workDir, kustomization),
             line,
             quoted(entry),
-            shown(workDir, target),
+            shownPath(workDir, target),
           ]);
         const nested = statSync(target).isDirectory() ? kustomizationFileIn(target) : undefined;
         if (nested && !visited.has(target)) {
@@ -117,7 +118,7 @@ function readKustomization(file: string, workDir: string): { root?: YAMLMap; lin
   if (problem)
     throw new TaskError(
       'KustomizationInvalid',
-      [shown(workDir, file), quotedFirstLine(problem.message, 300)],
+      [shownPath(workDir, file), quotedFirstLine(problem.message, 300)],
       problem,
     );
   return isMap(document.contents) ? { root: document.contents, lines } : { lines };
@@ -144,9 +145,4 @@ function imagesOf(root: YAMLMap, lines: LineCounter): KustomizeImage[] {
       },
     ];
   });
-}
-
-/** A path as the user would recognise it: relative to the working directory. */
-export function shown(workDir: string, path: string): string {
-  return relative(workDir, path) || path;
 }

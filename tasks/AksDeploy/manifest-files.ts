@@ -4,8 +4,9 @@ import * as tl from 'azure-pipelines-task-lib/task';
 import { excerpt } from '../shared/redaction';
 import { TaskError } from '../shared/task-error';
 import type { NumberedLine } from './config';
-import { isKustomizationFile, kustomizationFileIn, shown } from './kustomization';
+import { isKustomizationFile, kustomizationFileIn } from './kustomization';
 import type { ManifestFile } from './manifests';
+import { shownPath } from './shown-path';
 
 /** The longest `manifests` line taken as a path or glob: Linux's PATH_MAX. */
 const maxPatternLength = 4096;
@@ -72,7 +73,7 @@ export function readManifestSources(lines: readonly NumberedLine[], workDir: str
   const kustomizations = found
     .map((path) => resolve(path))
     .filter((path) => folders.has(path))
-    .map((path) => ({ line: folders.get(path)!, folder: shown(workDir, path), path }))
+    .map((path) => ({ line: folders.get(path)!, folder: shownPath(workDir, path), path }))
     .sort((a, b) => a.line - b.line);
   if (files.length === 0 && kustomizations.length === 0) {
     const listed = lines.map(({ text }) => excerpt(text, 200)).join(', ');
@@ -81,11 +82,11 @@ export function readManifestSources(lines: readonly NumberedLine[], workDir: str
   const kustomizationFile = files.find((file) => isKustomizationFile(file));
   if (kustomizationFile)
     throw new TaskError('ManifestIsKustomization', [
-      excerpt(shown(workDir, kustomizationFile), 200),
-      excerpt(shown(workDir, dirname(kustomizationFile)), 200),
+      excerpt(shownPath(workDir, kustomizationFile), 200),
+      excerpt(shownPath(workDir, dirname(kustomizationFile)), 200),
     ]);
   return {
-    files: files.map((file) => ({ file: shown(workDir, file), bytes: readFileSync(file) })),
+    files: files.map((file) => ({ file: shownPath(workDir, file), bytes: readFileSync(file) })),
     kustomizations,
   };
 }

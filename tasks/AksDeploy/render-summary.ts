@@ -1,6 +1,5 @@
 import type { RenderedKustomization } from './render';
-
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+import { cell } from './summary';
 
 /** The summary's section on the kustomizations: which folder rendered how many objects, with what. */
 export function renderedMarkdown(rendered: readonly RenderedKustomization[]): string {
