@@ -11,8 +11,21 @@
 //               watched at once (no process start, no input reading)
 //   task        the bundled task (dist/tasks/AksDeploy) spawned by the agent harness, on
 //               Node 20: wall time from spawn to exit, waiting on every rollout at once
+//   taskOverlay the same, with the 200 objects as a Kustomize base and an overlay of 20
+//               strategic merge patches (one per Deployment), named as one manifests line;
+//               taskRenderMs is the render as the task logs it. Beyond the render, the
+//               overlay's objects come in Kustomize's order (ConfigMaps and Services before
+//               Deployments), so the rollouts start after more applies than from the file.
+// and rendering alone, in-process, alternating, with no cluster:
+//   kubectlStart  `kubectl version --client`, spawn to exit: the kubectl process start
+//   plainRead     the task reading the 200 objects from plain files (what it does anyway)
+//   render        the task reading the overlay: its kustomizations checked, kubectl
+//                 kustomize run, its output read (phases: check, tool, parse)
+// renderAddedMs = render - plainRead, the goal being ≤ 1.2 × kubectlStartMs.
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +53,12 @@ const { Cluster } = require('../tasks/AksDeploy/cluster.ts');
 const { rolloutState } = require('../tasks/AksDeploy/rollout-status.ts');
 const { run } = require('../tasks/AksDeploy/run.ts');
 const { applySetFor } = require('../tasks/AksDeploy/apply-set.ts');
+const { readManifestSources } = require('../tasks/AksDeploy/manifest-files.ts');
+const { parseManifestFiles } = require('../tasks/AksDeploy/manifests.ts');
+const { checkKustomization } = require('../tasks/AksDeploy/kustomization.ts');
+const { renderKustomizations, renderTimeoutMs } = require('../tasks/AksDeploy/render.ts');
+const { chooseRenderTool } = require('../tasks/AksDeploy/render-tool.ts');
+const { runCommand } = require('../tasks/AksDeploy/run-command.ts');
 const { parse } = require('yaml');
 
 buildTasks();
@@ -77,6 +96,99 @@ const parsedObjects = documents.map((doc) => {
   if (object.kind !== 'Namespace') object.metadata.namespace = ns;
   return object;
 });
+
+// The same 200 objects as a Kustomize base, and an overlay that patches each Deployment
+// (a pod template annotation and an environment variable: a strategic merge patch each).
+const patches = workloads;
+const kustomizeFiles = {
+  'deploy/base/kustomization.yaml': [
+    'resources:',
+    ...['namespace', 'deployments', 'services', 'configmaps'].map((name) => `  - ${name}.yaml`),
+  ].join('\n'),
+  'deploy/base/namespace.yaml': namespaceDoc,
+  'deploy/base/deployments.yaml': documents.slice(1, 1 + workloads).join('\n---\n'),
+  'deploy/base/services.yaml': documents.slice(1 + workloads, 1 + workloads + services).join('\n---\n'),
+  'deploy/base/configmaps.yaml': documents.slice(1 + workloads + services).join('\n---\n'),
+  'deploy/overlay/kustomization.yaml': [
+    'resources: [../base]',
+    'patches:',
+    ...Array.from({ length: patches }, (_, i) => `  - path: patch-${i}.yaml`),
+  ].join('\n'),
+  ...Object.fromEntries(
+    Array.from({ length: patches }, (_, i) => [
+      `deploy/overlay/patch-${i}.yaml`,
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        `metadata: { name: app-${i} }`,
+        'spec:',
+        '  template:',
+        '    metadata: { annotations: { bench/overlay: staging } }',
+        `    spec: { containers: [{ name: app, env: [{ name: ENVIRONMENT, value: staging }] }] }`,
+      ].join('\n'),
+    ]),
+  ),
+};
+function writeFiles(folder, files) {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(folder, file)), { recursive: true });
+    writeFileSync(join(folder, file), text);
+  }
+}
+const renderDir = mkdtempSync(join(tmpdir(), 'bench-render-'));
+writeFiles(renderDir, { ...kustomizeFiles, 'k8s/app.yaml': manifest });
+const kubectlPath = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
+const renderTool = chooseRenderTool(undefined, 'deploy/overlay', renderDir, {
+  which: (name) => (name === 'kubectl' ? kubectlPath : undefined),
+  isFile: () => false,
+});
+
+/** `kubectl version --client`, spawn to exit: what starting a kubectl process costs. */
+function kubectlStart() {
+  const started = performance.now();
+  const result = spawnSync(kubectlPath, ['version', '--client'], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error('kubectl version --client failed');
+  return performance.now() - started;
+}
+
+/** The task reading the 200 objects from plain files, as it does without Kustomize. */
+function plainRead() {
+  const started = performance.now();
+  const sources = readManifestSources([{ line: 1, text: 'k8s/*.yaml' }], renderDir);
+  const read = parseManifestFiles(sources.files);
+  if (read.length !== objects) throw new Error(`read ${read.length} objects, not ${objects}`);
+  return performance.now() - started;
+}
+
+/**
+ * The task reading the overlay: its kustomizations checked, kubectl kustomize run, its output
+ * read. The phases: the check (timed apart, on the side), the tool (spawn to exit), and the
+ * rest (finding the folder, reading the tool's output).
+ */
+async function render() {
+  const phases = { check: 0, tool: 0, read: 0 };
+  const timedRun = async (command, args, options) => {
+    const started = performance.now();
+    const result = await runCommand(command, args, options);
+    phases.tool = performance.now() - started;
+    return result;
+  };
+  const checkStarted = performance.now();
+  checkKustomization(join(renderDir, 'deploy', 'overlay'), renderDir);
+  phases.check = performance.now() - checkStarted;
+  const started = performance.now();
+  const sources = readManifestSources([{ line: 1, text: 'deploy/overlay' }], renderDir);
+  const { rendered } = await renderKustomizations(
+    sources.kustomizations,
+    { tool: renderTool, args: [], workDir: renderDir, images: [], timeoutMs: renderTimeoutMs },
+    { run: timedRun, now: () => Date.now() },
+  );
+  const read = parseManifestFiles(sources.files, rendered[0].objects);
+  if (read.length !== objects) throw new Error(`rendered ${read.length} objects, not ${objects}`);
+  const total = performance.now() - started;
+  phases.read = total - phases.tool - phases.check;
+  return { total, phases };
+}
 
 const azure = await startEmulatedAzure();
 let clusters = 0;
@@ -210,7 +322,7 @@ async function core() {
   }
 }
 
-async function task() {
+async function task({ overlay = false } = {}) {
   const world = freshCluster();
   try {
     const run = await runTask({
@@ -218,7 +330,7 @@ async function task() {
       inputs: {
         connectionType: 'kubernetesServiceConnection',
         kubernetesServiceConnection: 'k8s',
-        manifests: 'k8s/*.yaml',
+        manifests: overlay ? 'deploy/overlay' : 'k8s/*.yaml',
         namespace: ns,
         rolloutTimeout: '120',
       },
@@ -233,35 +345,64 @@ async function task() {
       env: azure.env(),
       secrets: [token],
       timeoutMs: 180_000,
-      prepare: (dirs) => {
-        mkdirSync(join(dirs.sources, 'k8s'), { recursive: true });
-        writeFileSync(join(dirs.sources, 'k8s', 'app.yaml'), manifest);
-      },
+      prepare: (dirs) => writeFiles(dirs.sources, overlay ? kustomizeFiles : { 'k8s/app.yaml': manifest }),
     });
     if (run.result?.status !== 'Succeeded') throw new Error(`the task did not pass: ${run.result?.message}`);
     const applied = (run.outputVariables.get('appliedObjects')?.value ?? '').split('\n').filter(Boolean);
     if (applied.length !== objects)
       throw new Error(`the task applied ${applied.length} objects, not ${objects}`);
+    if (overlay) {
+      // The task's own measure of its render: spawn of kubectl kustomize to the objects read.
+      const rendered = run.logLines.map((line) => /^Rendered .* in (\d+) ms$/.exec(line)).find(Boolean);
+      if (!rendered) throw new Error('the task did not say what it rendered');
+      samples.taskRender.push(Number(rendered[1]));
+    }
     return run.durationMs;
   } finally {
     world.stop();
   }
 }
 
+const samples = {
+  floor: [],
+  task: [],
+  taskOverlay: [],
+  taskRender: [],
+  sequential: [],
+  core: [],
+  kubectlStart: [],
+  plainRead: [],
+  render: [],
+};
 // Warm-up: the first process start, the first TLS handshakes and the first JIT are slower.
 await task();
+await task({ overlay: true });
 await floor();
 await sequential();
 await core();
+kubectlStart();
+plainRead();
+await render();
+samples.taskRender.length = 0;
 
-const samples = { floor: [], task: [], sequential: [], core: [] };
+const renderPhases = { check: [], tool: [], read: [] };
 for (let i = 0; i < runs; i++) {
   samples.floor.push(await floor());
   samples.task.push(await task());
+  samples.taskOverlay.push(await task({ overlay: true }));
   samples.sequential.push(await sequential());
   samples.core.push(await core());
 }
+// Rendering has no cluster and takes a fraction of a second: more samples, alternating.
+for (let i = 0; i < runs * 4; i++) {
+  samples.kubectlStart.push(kubectlStart());
+  samples.plainRead.push(plainRead());
+  const { total, phases } = await render();
+  samples.render.push(total);
+  for (const [phase, ms] of Object.entries(phases)) renderPhases[phase].push(ms);
+}
 await azure.stop();
+rmSync(renderDir, { recursive: true, force: true });
 
 const metrics = {
   objects,
@@ -271,6 +412,18 @@ const metrics = {
   sequentialMs: Math.round(median(samples.sequential)),
   coreMs: Math.round(median(samples.core)),
   readyAfterMs,
+  patches,
+  taskOverlayMs: Math.round(median(samples.taskOverlay)),
+  renderMs: Math.round(median(samples.render)),
+  plainReadMs: Math.round(median(samples.plainRead)),
+  kubectlStartMs: Math.round(median(samples.kubectlStart)),
+  renderAddedMs: Math.round(median(samples.render) - median(samples.plainRead)),
+  taskRenderMs: Math.round(median(samples.taskRender)),
+  phases: {
+    renderCheckMs: Math.round(median(renderPhases.check)),
+    renderToolMs: Math.round(median(renderPhases.tool)),
+    renderReadMs: Math.round(median(renderPhases.read)),
+  },
 };
 const row = (name, ms, note) => `${name.padEnd(12)}${String(ms).padStart(8)} ms  ${note}`;
 console.log(
@@ -284,5 +437,27 @@ console.log(row('core', metrics.coreMs, 'the task’s run() in-process, every ro
 console.log(row('task', metrics.taskMs, 'bundled task, spawn to exit, every rollout watched at once'));
 console.log(
   `task / floor = ${(metrics.taskMs / metrics.floorMs).toFixed(3)} (goal ≤ 1.2: ${metrics.taskMs <= 1.2 * metrics.floorMs ? 'met' : 'not met'})`,
+);
+console.log(
+  row(
+    'taskOverlay',
+    metrics.taskOverlayMs,
+    `the same, from a Kustomize base and an overlay of ${patches} patches (its render: ${metrics.taskRenderMs} ms)`,
+  ),
+);
+console.log(
+  `render: ${objects} objects from a base and an overlay of ${patches} patches, median of ${runs * 4} runs`,
+);
+console.log(row('kubectl', metrics.kubectlStartMs, 'kubectl version --client, spawn to exit'));
+console.log(row('plainRead', metrics.plainReadMs, 'the task reading the objects from plain files'));
+console.log(
+  row(
+    'render',
+    metrics.renderMs,
+    `the task rendering the overlay (check ${metrics.phases.renderCheckMs}, kubectl kustomize ${metrics.phases.renderToolMs}, reading ${metrics.phases.renderReadMs})`,
+  ),
+);
+console.log(
+  `render added ${metrics.renderAddedMs} ms; kubectl start × 1.2 = ${Math.round(1.2 * metrics.kubectlStartMs)} ms (goal: ${metrics.renderAddedMs <= 1.2 * metrics.kubectlStartMs ? 'met' : 'not met'})`,
 );
 console.log(JSON.stringify({ bench: 'deploy', node: process.version, runs, metrics }));

@@ -158,7 +158,8 @@ async function main(): Promise<void> {
         {
           connectionType: 'kubernetesServiceConnection',
           kubernetesServiceConnection: 'environment',
-          manifests: `${manifests}/**/*.yaml\n${manifests}/**/*.yml\n${exported}`,
+          // The environment's overlay, as templates/steps/deploy.yml names it.
+          manifests: `${manifests}/overlays/${environment}\n${exported}`,
           images: `orders/api => ${image}`,
           rolloutTimeout: '600',
           rollbackOnFailure: 'true',

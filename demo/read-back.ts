@@ -1,8 +1,9 @@
 /**
  * What reached each place, read from the places themselves and not from what the tasks
  * said they did: the registries (with skopeo, straight at the registry processes), the
- * clusters' pods (from their stores), the integration tests' own record of the secret they
- * saw, and the manual validation's answer in CD's timeline.
+ * clusters' pods and the Deployments their overlays made (from their stores), the
+ * integration tests' own record of the secret they saw, and the manual validation's answer
+ * in CD's timeline.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -27,6 +28,15 @@ export interface PodImage {
   readonly imageID?: string;
 }
 
+/** The app's Deployment as a cluster holds it: what its environment's overlay made of it. */
+export interface DeploymentFacts {
+  readonly replicas: number;
+  /** The ConfigMap its container reads (the generated name, with Kustomize's content hash). */
+  readonly configMap?: string;
+  /** That ConfigMap's ENVIRONMENT, as the overlay set it. */
+  readonly environment?: string;
+}
+
 /** Everything the demo checks after the runs. */
 export interface ReadBack {
   /** What CI pushed: its artifact `image`, and the tag (CI's run id). */
@@ -36,10 +46,17 @@ export interface ReadBack {
     readonly prod: { readonly loginServer: string; readonly digest?: string };
   };
   readonly pods: { readonly staging: readonly PodImage[]; readonly production: readonly PodImage[] };
+  /** The Deployment of each cluster, when there is one. */
+  readonly deployments: { readonly staging?: DeploymentFacts; readonly production?: DeploymentFacts };
   readonly production: {
     /** Production's pods run CI's digest from the production registry, and both registries hold it. */
     readonly identical: boolean;
   };
+  /**
+   * Both clusters' pods run the digest CI pushed, each pulled from its own environment's
+   * registry, so that the overlays changed the objects but not what runs.
+   */
+  readonly sameDigest: boolean;
   /** Whether CI's integration tests recorded the hash of the Key Vault secret, reached through env:. */
   readonly integrationSecretSeen: boolean;
   /** The manual validation's step result and its answer line, when CD got there. */
@@ -78,6 +95,21 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
         pod.image === `${world.registries.prod.loginServer}/${image.repository}@${image.digest}` &&
         pod.imageID?.endsWith(image.digest) === true,
     );
+  const pinnedIn = (list: readonly PodImage[], loginServer: string) =>
+    image !== undefined &&
+    list.length > 0 &&
+    list.every(
+      (pod) =>
+        pod.image === `${loginServer}/${image.repository}@${image.digest}` &&
+        pod.imageID?.endsWith(image.digest) === true,
+    );
+  const sameDigest =
+    pinnedIn(pods.staging, world.registries.nonprod.loginServer) &&
+    pinnedIn(pods.production, world.registries.prod.loginServer);
+  const deployments = {
+    ...optional('staging', deploymentFacts(world.clusters.staging)),
+    ...optional('production', deploymentFacts(world.clusters.production)),
+  };
   const validationStep = cd?.record.stages
     .flatMap((stage) => stage.jobs)
     .flatMap((job) => job.steps)
@@ -86,7 +118,9 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
     ...(image ? { image } : {}),
     registries,
     pods,
+    deployments,
     production: { identical },
+    sameDigest,
     integrationSecretSeen: ci ? secretSeen(ci.folder, world.integrationSecret) : false,
     ...(validationStep
       ? {
@@ -97,6 +131,33 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
         }
       : {}),
   };
+}
+
+/** The app's Deployment in a cluster: its replicas and the settings it reads. */
+function deploymentFacts(cluster: EmulatedWorld['clusters']['staging']): DeploymentFacts | undefined {
+  const deployment = cluster.getObject('Deployment', appNamespace, 'orders-api');
+  if (!deployment) return undefined;
+  const spec = deployment.spec as
+    | {
+        replicas?: number;
+        template?: { spec?: { containers?: { envFrom?: { configMapRef?: { name?: string } }[] }[] } };
+      }
+    | undefined;
+  const configMap = spec?.template?.spec?.containers
+    ?.flatMap((container) => container.envFrom ?? [])
+    .find((source) => source.configMapRef?.name)?.configMapRef?.name;
+  const data = configMap
+    ? (cluster.getObject('ConfigMap', appNamespace, configMap)?.data as Record<string, string> | undefined)
+    : undefined;
+  return {
+    replicas: spec?.replicas ?? 1,
+    ...(configMap ? { configMap } : {}),
+    ...(data?.ENVIRONMENT ? { environment: data.ENVIRONMENT } : {}),
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function podImages(cluster: EmulatedWorld['clusters']['staging']): PodImage[] {

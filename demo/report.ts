@@ -59,6 +59,7 @@ export function demoSummary(options: {
     `Registries  non-production ${short(facts.registries.nonprod.digest)} · production ${short(facts.registries.prod.digest)}`,
     `Pods        staging: ${pods(facts.pods.staging)}`,
     `            production: ${pods(facts.pods.production)}`,
+    `Overlays    ${overlays(facts)}`,
     `Secrets     the integration tests ${facts.integrationSecretSeen ? 'saw the Key Vault secret through env:' : 'did not see the Key Vault secret'}`,
     `Validation  ${facts.validation ? `${facts.validation.result}${facts.validation.answer ? ` · ${facts.validation.answer}` : ''}` : 'not reached'}`,
     `Time        ${formatDuration(options.totalMs)}`,
@@ -137,6 +138,7 @@ ${row(['Non-production registry', `${code(facts.registries.nonprod.loginServer)}
 ${row(['Production registry', `${code(facts.registries.prod.loginServer)} → ${facts.registries.prod.digest ? code(facts.registries.prod.digest) : 'not promoted'}`])}
 ${row(['Staging pods', pods(facts.pods.staging)])}
 ${row(['Production pods', pods(facts.pods.production)])}
+${row(['What each overlay deployed', escapeHtml(overlays(facts))])}
 ${row(['Production runs what CI built', facts.image ? (facts.production.identical ? '<span class="Succeeded">yes</span>' : '<span class="Skipped">not deployed</span>') : 'nothing built'])}
 ${row(['Integration tests saw the Key Vault secret (through env:)', facts.integrationSecretSeen ? 'yes' : 'no'])}
 ${row(['Manual validation', facts.validation ? escapeHtml(`${facts.validation.result}${facts.validation.answer ? ` · ${facts.validation.answer}` : ''}`) : 'not reached'])}
@@ -144,4 +146,13 @@ ${row(['Manual validation', facts.validation ? escapeHtml(`${facts.validation.re
 <details><summary>Demo timing</summary><p>${formatDuration(report.totalMs)} in all, packaging and the emulated Azure included.</p></details>
 </body></html>
 `;
+}
+
+/** What each environment's overlay made of the Deployment: replicas and settings, per cluster. */
+function overlays(facts: ReadBack): string {
+  const one = (name: string, deployment: ReadBack['deployments']['staging']) =>
+    deployment
+      ? `${name}: ${deployment.replicas} ${deployment.replicas === 1 ? 'replica' : 'replicas'}${deployment.environment ? `, ENVIRONMENT=${deployment.environment}` : ''}`
+      : `${name}: not deployed`;
+  return `${one('staging', facts.deployments.staging)} · ${one('production', facts.deployments.production)}`;
 }

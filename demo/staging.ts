@@ -28,7 +28,7 @@ jobs:
               inputs:
                 connectionType: kubernetesServiceConnection
                 manifests: |
-                  deploy/k8s/*.yaml
+                  deploy/overlays/staging
                   app-insights.yaml
                 images: orders/api => $(previousImage)
                 rolloutTimeout: 60
@@ -44,7 +44,7 @@ export async function deployPreviousRelease(
   await world.promote.seed(world.registries.nonprod, 'orders/api', image, ['0.9.0']);
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });
-  cpSync(join(sampleAppFolder, 'deploy', 'k8s'), join(folder, 'deploy', 'k8s'), { recursive: true });
+  cpSync(join(sampleAppFolder, 'deploy'), join(folder, 'deploy'), { recursive: true });
   writeFileSync(join(folder, 'azure-pipelines.yml'), previousReleasePipeline);
   // The previous release had a valid connection string; this is not a secret of the world.
   writeFileSync(

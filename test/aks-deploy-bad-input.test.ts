@@ -319,7 +319,8 @@ function rows(ns: string): Row[] {
       inputs: { manifests: 'k8s' },
       status: 'Failed',
       says: [
-        /^Line 1 of the input 'manifests' names the folder 'k8s', not a file\. Add a glob for its files, for example k8s\/\*\.yaml/,
+        /^Line 1 of the input 'manifests' names the folder 'k8s', which holds no kustomization\.yaml/,
+        /Add a glob for its files, for example k8s\/\*\.yaml, or name the folder of the kustomization to render/,
       ],
     },
     {

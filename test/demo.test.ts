@@ -109,6 +109,31 @@ describe('npm run demo', function () {
       assert.ok(pod.imageID?.endsWith(digest), `${pod.pod} pulled ${pod.imageID}`);
     }
     assert.ok(facts.production.identical);
+    // Each environment deployed its own overlay of the same base: replicas and settings
+    // differ, the image is the same digest, each from its own registry.
+    assert.deepEqual(
+      [facts.deployments.staging?.replicas, facts.deployments.production?.replicas],
+      [1, 3],
+      'staging runs overlays/staging, production overlays/production',
+    );
+    assert.deepEqual(
+      [facts.deployments.staging?.environment, facts.deployments.production?.environment],
+      ['staging', 'production'],
+    );
+    assert.match(facts.deployments.staging?.configMap ?? '', /^orders-api-[a-z0-9]{10}$/);
+    assert.equal(facts.pods.staging.length, 1);
+    assert.equal(facts.pods.production.length, 3);
+    assert.ok(facts.sameDigest, 'both clusters run the digest CI pushed, each from its own registry');
+    const deploySteps = stepsOf(cd).filter((step) => step.task === 'AksDeploy@1');
+    assert.deepEqual(
+      deploySteps.map((step) =>
+        step.logLines.find((line) => line.startsWith('Rendered '))?.replace(/ in \d+ ms$/, ''),
+      ),
+      [
+        'Rendered ../ci/manifests/overlays/staging with kubectl kustomize: 4 objects',
+        'Rendered ../ci/manifests/overlays/production with kubectl kustomize: 4 objects',
+      ],
+    );
     assert.ok(facts.integrationSecretSeen, 'the integration tests saw the Key Vault secret through env:');
     assert.equal(facts.validation?.result, 'Succeeded');
     assert.match(facts.validation?.answer ?? '', /^Approved by --approve/);

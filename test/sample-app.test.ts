@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -98,7 +98,8 @@ function junitCases(file: string): JUnitCase[] {
 interface Manifest {
   kind: string;
   metadata: { name: string; namespace?: string };
-  spec?: { template?: { spec: { containers: Container[] } } };
+  data?: Record<string, string>;
+  spec?: { replicas?: number; template?: { spec: { containers: Container[] } } };
 }
 
 interface Container {
@@ -295,30 +296,43 @@ describe('sample app: what CD deploys and checks', function () {
     );
   });
 
-  it('has the manifests CD deploys: the image by repository only, probes, the app-insights Secret', () => {
-    const folder = join(app, 'deploy', 'k8s');
-    const objects = readdirSync(folder)
-      .sort()
-      .flatMap((file) => loadAll(readFileSync(join(folder, file), 'utf8')) as Manifest[]);
-    assert.deepEqual(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort(), [
-      'ConfigMap/orders-api',
-      'Deployment/orders-api',
-      'Namespace/orders',
-      'Service/orders-api',
+  it('has the overlays CD deploys: the image by repository only, probes, the app-insights Secret, replicas and settings per environment', () => {
+    const render = (overlay: string) => {
+      const rendered = spawnSync('kubectl', ['kustomize', join(app, 'deploy', 'overlays', overlay)], {
+        encoding: 'utf8',
+      });
+      assert.equal(rendered.status, 0, rendered.stderr);
+      return loadAll(rendered.stdout) as Manifest[];
+    };
+    const environments = ['staging', 'production'].map((overlay) => {
+      const objects = render(overlay);
+      const configMap = objects.find((object) => object.kind === 'ConfigMap')!;
+      assert.match(configMap.metadata.name, /^orders-api-[a-z0-9]{10}$/, 'the generated name, with its hash');
+      assert.deepEqual(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort(), [
+        `ConfigMap/${configMap.metadata.name}`,
+        'Deployment/orders-api',
+        'Namespace/orders',
+        'Service/orders-api',
+      ]);
+      for (const object of objects.filter((entry) => entry.kind !== 'Namespace')) {
+        assert.equal(object.metadata.namespace, 'orders', `${object.kind} namespace`);
+      }
+      const deployment = objects.find((object) => object.kind === 'Deployment')!;
+      const [container, ...others] = deployment.spec!.template!.spec.containers;
+      assert.equal(others.length, 0);
+      assert.equal(container!.image, 'orders/api:latest');
+      assert.equal(container!.readinessProbe.httpGet.path, '/ready');
+      assert.deepEqual(container!.envFrom, [
+        { configMapRef: { name: configMap.metadata.name } },
+        { secretRef: { name: 'app-insights' } },
+      ]);
+      assert.ok(container!.resources.requests && container!.resources.limits);
+      return { replicas: deployment.spec!.replicas, settings: configMap.data };
+    });
+    assert.deepEqual(environments, [
+      { replicas: 1, settings: { PORT: '8080', ENVIRONMENT: 'staging' } },
+      { replicas: 3, settings: { PORT: '8080', ENVIRONMENT: 'production' } },
     ]);
-    for (const object of objects.filter((entry) => entry.kind !== 'Namespace')) {
-      assert.equal(object.metadata.namespace, 'orders', `${object.kind} namespace`);
-    }
-    const [container, ...others] = objects.find((object) => object.kind === 'Deployment')!.spec!.template!
-      .spec.containers;
-    assert.equal(others.length, 0);
-    assert.equal(container!.image, 'orders/api:latest');
-    assert.equal(container!.readinessProbe.httpGet.path, '/ready');
-    assert.deepEqual(container!.envFrom, [
-      { configMapRef: { name: 'orders-api' } },
-      { secretRef: { name: 'app-insights' } },
-    ]);
-    assert.ok(container!.resources.requests && container!.resources.limits);
   });
 
   it('builds its image with buildah from the Dockerfile, holding dist/', function () {

@@ -299,6 +299,8 @@ describe('pipeline templates', function () {
         steps.filter((step) => 'publish' in step).map((step) => step.artifact),
         ['image', 'manifests'],
       );
+      // The base and every overlay, so that each environment deploys its own.
+      assert.equal(steps.find((step) => step.artifact === 'manifests')!.publish, 'deploy');
     });
   });
 
@@ -442,6 +444,34 @@ describe('pipeline templates', function () {
         );
         assert.ok(manifests.includes(`$(Agent.TempDirectory)/${String(secrets.exportFile)}`), manifests);
       }
+    });
+
+    it('deploys each environment’s overlay of CI’s manifests, and plain manifests when told', () => {
+      const manifestLines = (pipeline: YamlMapping, name: string) =>
+        String(
+          asMapping(
+            stepsOf(jobsOf(stage(pipeline, name))[0]).find((step) => step.task === 'AksDeploy@1')!.inputs,
+          ).manifests,
+        )
+          .trim()
+          .split('\n');
+      assert.deepEqual(manifestLines(withValidation(), 'Staging'), [
+        '$(Pipeline.Workspace)/ci/manifests/overlays/staging',
+        '$(Agent.TempDirectory)/app-insights.yaml',
+      ]);
+      assert.deepEqual(manifestLines(withValidation(), 'Production'), [
+        '$(Pipeline.Workspace)/ci/manifests/overlays/production',
+        '$(Agent.TempDirectory)/app-insights.yaml',
+      ]);
+      const plain = expandCd({ stagingManifests: '**/*.@(yaml|yml)', productionManifests: 'k8s/*.yaml' });
+      assert.deepEqual(
+        manifestLines(plain, 'Staging')[0],
+        '$(Pipeline.Workspace)/ci/manifests/**/*.@(yaml|yml)',
+      );
+      assert.deepEqual(
+        manifestLines(plain, 'Production')[0],
+        '$(Pipeline.Workspace)/ci/manifests/k8s/*.yaml',
+      );
     });
 
     it('is what the extends entry point runs, with nothing added', () => {

@@ -1,6 +1,7 @@
 import * as tl from 'azure-pipelines-task-lib/task';
 import { boolean, integer, oneOf, optionalString, requiredString } from '../shared/inputs';
 import { TaskError } from '../shared/task-error';
+import { splitArguments } from './command-line';
 import { parseImageLines, type PinnedImage } from './image-reference';
 import { isNamespaceName, isSecretName, quoted } from './names';
 
@@ -32,6 +33,14 @@ export type PruneLimit =
   | { readonly kind: 'count'; readonly count: number }
   | { readonly kind: 'unlimited' };
 
+/** How kustomization folders are rendered. */
+export interface KustomizeInputs {
+  /** The `kustomizeArgs` input, split into arguments. */
+  readonly args: readonly string[];
+  /** The `kustomizeBinary` input: a path or a name on the PATH; undefined for the agent's kubectl. */
+  readonly binary?: string;
+}
+
 /** The task's inputs, parsed; the connections themselves are read by the shell. */
 export interface TaskInputs {
   readonly cluster: ClusterSource;
@@ -46,6 +55,7 @@ export interface TaskInputs {
   readonly prune: boolean;
   readonly pruneLimit: PruneLimit;
   readonly dryRun: boolean;
+  readonly kustomize: KustomizeInputs;
   /** Inputs that are legal but do nothing as given, localised: the task ends SucceededWithIssues. */
   readonly warnings: readonly string[];
 }
@@ -95,6 +105,7 @@ export function readInputs(): TaskInputs {
     prune,
     pruneLimit: limit,
     dryRun: quoting(() => boolean('dryRun', false)),
+    kustomize: { args: kustomizeArgs(), ...optionalField('binary', optionalString('kustomizeBinary')) },
     warnings,
   };
 }
@@ -135,6 +146,20 @@ function imagePullSecrets(): string[] {
     if (!isSecretName(text)) throw new TaskError('ImagePullSecretInvalid', [line, quoted(text)]);
     return text;
   });
+}
+
+/**
+ * The `kustomizeArgs` input, split as a shell splits words. `-o`/`--output` would send the
+ * rendered objects to a file instead of to the task, so they are refused.
+ */
+function kustomizeArgs(): string[] {
+  const raw = optionalString('kustomizeArgs');
+  if (raw === undefined) return [];
+  const args = splitArguments(raw);
+  if (!args) throw new TaskError('KustomizeArgsUnclosedQuote', [quoted(raw)]);
+  const output = args.find((arg) => /^(?:-o|--output)(?:=.*)?$/.test(arg) || /^-o./.test(arg));
+  if (output !== undefined) throw new TaskError('KustomizeArgsOutput', [quoted(output)]);
+  return args;
 }
 
 /** The `pruneLimit` input: `applied` (default), `unlimited` or a whole number. */

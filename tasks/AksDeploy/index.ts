@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { EOL } from 'node:os';
 import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
@@ -8,32 +8,48 @@ import {
   KubernetesClient,
   KubernetesUnreachableError,
 } from '../shared/kubernetes/client';
+import { quoted as quotedRedacted } from '../shared/known-secrets';
 import { TaskError } from '../shared/task-error';
-import { runTask } from '../shared/task-shell';
+import { localise, runTask } from '../shared/task-shell';
 import { applySetFor } from './apply-set';
 import { traceabilityAnnotations } from './annotations';
 import { Cluster } from './cluster';
-import { readInputs } from './config';
+import { readInputs, type TaskInputs } from './config';
 import { accessThroughArm, accessThroughKubernetesConnection } from './connection';
-import { readManifestFiles } from './manifest-files';
+import { readManifestSources, type KustomizationFolder } from './manifest-files';
 import { parseManifestFiles } from './manifests';
 import { isNamespaceName, quoted } from './names';
 import { prepareManifests } from './prepare';
+import {
+  renderKustomizations,
+  renderTimeoutMs,
+  unusedKustomizeInputs,
+  type RenderedKustomization,
+} from './render';
+import { renderedMarkdown } from './render-summary';
+import { chooseRenderTool } from './render-tool';
+import { runCommand } from './run-command';
 import { run } from './run';
 import { appliedObjectsOutput, summaryMarkdown } from './summary';
 
 /**
- * AksDeploy@1: reads the inputs and the manifests once and checks them, reaches the
- * cluster (ARM credentials or a Kubernetes connection, including the one an environment
- * passes down), then applies, prunes, waits, explains and rolls back, and publishes the
- * outputs and the summary.
+ * AksDeploy@1: reads the inputs and the manifests once (rendering kustomization folders)
+ * and checks them, reaches the cluster (ARM credentials or a Kubernetes connection,
+ * including the one an environment passes down), then applies, prunes, waits, explains and
+ * rolls back, and publishes the outputs and the summary.
  */
 void runTask(async () => {
   const inputs = readInputs();
   for (const warning of inputs.warnings) tl.warning(warning, tl.IssueSource.TaskInternal);
   const workDir = tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
+  const sources = readManifestSources(inputs.manifestPatterns, workDir);
+  const { rendered, warnings: renderWarnings } = await render(sources.kustomizations, inputs, workDir);
+  const warnings = [...inputs.warnings, ...renderWarnings];
   const prepared = prepareManifests(
-    parseManifestFiles(readManifestFiles(inputs.manifestPatterns, workDir)),
+    parseManifestFiles(
+      sources.files,
+      rendered.flatMap((each) => each.objects),
+    ),
     inputs.images,
     inputs.imagePullSecrets,
   );
@@ -120,17 +136,14 @@ void runTask(async () => {
     tl.setVariable('appliedObjects', appliedObjectsOutput(result.objects), false, true);
     tl.setVariable('rolloutStatus', result.rolloutStatus, false, true);
     const file = join(tl.getVariable('Agent.TempDirectory') || process.cwd(), `aks-deploy-${process.pid}.md`);
-    writeFileSync(file, summaryMarkdown(result, inputs.dryRun));
+    writeFileSync(file, summaryMarkdown(result, inputs.dryRun) + renderedMarkdown(rendered));
     tl.uploadSummary(file);
     tl.debug(
       `${client.stats.requests} requests, ${client.stats.retries} retries, ${Date.now() - started} ms`,
     );
     if (result.failure) throw result.failure;
     // The warnings were written when the inputs were read: the result only marks the step.
-    tl.setResult(
-      inputs.warnings.length > 0 ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Succeeded,
-      '',
-    );
+    tl.setResult(warnings.length > 0 ? tl.TaskResult.SucceededWithIssues : tl.TaskResult.Succeeded, '');
   } catch (error) {
     if (error instanceof KubernetesApiError) throw apiFailure(error);
     if (error instanceof KubernetesUnreachableError)
@@ -140,6 +153,41 @@ void runTask(async () => {
     client.close();
   }
 });
+
+/**
+ * Renders the kustomization folders, logging each one's object count and the tool's notes,
+ * and warns about the Kustomize inputs when there is nothing to render. Returns the renders
+ * and the warnings written.
+ */
+async function render(
+  folders: readonly KustomizationFolder[],
+  inputs: TaskInputs,
+  workDir: string,
+): Promise<{ rendered: RenderedKustomization[]; warnings: string[] }> {
+  const warn = (error: TaskError) => {
+    const line = localise(error);
+    tl.warning(line, tl.IssueSource.TaskInternal);
+    return line;
+  };
+  if (folders.length === 0)
+    return { rendered: [], warnings: unusedKustomizeInputs(inputs.kustomize).map(warn) };
+  const tool = chooseRenderTool(inputs.kustomize.binary, folders[0]!.folder, workDir, {
+    which: (name) => tl.which(name) || undefined,
+    isFile: (path) => existsSync(path) && statSync(path).isFile(),
+  });
+  const { rendered, warnings } = await renderKustomizations(
+    folders,
+    { tool, args: inputs.kustomize.args, workDir, images: inputs.images, timeoutMs: renderTimeoutMs },
+    { run: runCommand, now: () => Date.now() },
+  );
+  for (const each of rendered) {
+    for (const note of each.notes) process.stdout.write(`${each.tool}: ${quotedRedacted(note, 500)}${EOL}`);
+    process.stdout.write(
+      `Rendered ${each.folder} with ${each.tool}: ${each.objects.length} objects in ${each.durationMs} ms${EOL}`,
+    );
+  }
+  return { rendered, warnings: warnings.map(warn) };
+}
 
 function apiFailure(error: KubernetesApiError): TaskError {
   if (error.status === 401) return new TaskError('ClusterUnauthorized', [error.operation], error);

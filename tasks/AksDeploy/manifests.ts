@@ -21,13 +21,19 @@ export interface ManifestFile {
 }
 
 /**
- * Reads every file's objects, in order. A set with no object at all is an error naming
- * the files read: deploying nothing is never what was meant, and with prune it would
- * delete everything the pipeline deployed before (kubectl apply refuses it too: "no
- * objects passed to apply").
+ * Reads every file's objects, in order, after the objects already read (`rendered`, from
+ * kustomizations). A set with no object at all is an error naming the files read:
+ * deploying nothing is never what was meant, and with prune it would delete everything
+ * the pipeline deployed before (kubectl apply refuses it too: "no objects passed to apply").
  */
-export function parseManifestFiles(files: readonly ManifestFile[]): ManifestObject[] {
-  const objects = files.flatMap(({ file, bytes }) => parseManifestFile(file, manifestText(file, bytes)));
+export function parseManifestFiles(
+  files: readonly ManifestFile[],
+  rendered: readonly ManifestObject[] = [],
+): ManifestObject[] {
+  const objects = [
+    ...rendered,
+    ...files.flatMap(({ file, bytes }) => parseManifestFile(file, manifestText(file, bytes))),
+  ];
   if (objects.length === 0) throw new TaskError('ManifestsEmpty', [fileList(files.map((f) => f.file))]);
   return objects;
 }

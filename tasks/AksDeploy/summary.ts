@@ -9,7 +9,8 @@ export function appliedObjectsOutput(objects: readonly AppliedObject[]): string 
     .join('\n');
 }
 
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** Text for a Markdown table cell: pipes escaped, line breaks as spaces. */
+export const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** The run summary: objects (kind, name, namespace, action) and each rollout with its duration. */
 export function summaryMarkdown(result: RunResult, dryRun: boolean): string {

@@ -20,6 +20,8 @@ export interface DeployRun {
   readonly variables?: Readonly<Record<string, string>>;
   /** Values besides the cluster's token that must never reach the log. */
   readonly secrets?: readonly string[];
+  /** Environment over the emulators' (for example a PATH without kubectl). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** An emulated cluster on its own front, with what AksDeploy's integration tests need around it. */
@@ -83,7 +85,7 @@ export async function startAksDeployCluster(
         },
         endpoints: run.endpoints ?? { k8s: serviceAccountEndpoint() },
         ...(run.variables ? { variables: run.variables } : {}),
-        env: azure.env(),
+        env: { ...azure.env(), ...run.env },
         secrets: [token, ...(run.secrets ?? [])],
         prepare: (dirs) => {
           for (const [file, content] of Object.entries(run.files)) {
