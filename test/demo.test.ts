@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { markdownToHtml } from '../runner/markdown';
@@ -24,9 +24,13 @@ interface DemoRun {
   readonly outDir: string;
 }
 
-/** Runs `npm run demo`'s command as a child process, into a fresh output folder. */
+/**
+ * Runs `npm run demo`'s command as a child process, into a fresh output folder under the
+ * repository's dist/, inside the git work tree as `npm run demo`'s own dist/demo is.
+ */
 function runDemo(args: readonly string[]): Promise<DemoRun> {
-  const outDir = mkdtempSync(join(tmpdir(), 'demo-test-'));
+  mkdirSync(join(repoRoot, 'dist'), { recursive: true });
+  const outDir = mkdtempSync(join(repoRoot, 'dist', 'demo-test-'));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--out-dir', outDir, ...args], {
       cwd: repoRoot,
