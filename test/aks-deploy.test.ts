@@ -146,7 +146,7 @@ describe('AksDeploy against an emulated cluster', function () {
       assert.equal(first.summaries.length, 1);
       assert.equal(first.summaries[0]!.name, `Deploy to AKS (${ns}).md`, 'the name the Extensions tab shows');
       const summary = first.summaries[0]!.content ?? '';
-      assert.match(summary, new RegExp(`^## Deploy to AKS: ✅ succeeded\n\nNamespace \\*\\*${ns}\\*\\* on `));
+      assert.match(summary, new RegExp(`^## Deploy to AKS: ✅ succeeded · ${ns} on `));
       assert.match(summary, new RegExp(`\\| Deployment \\| api \\| ${ns} \\| created \\|`));
       assert.match(
         summary,
@@ -653,7 +653,7 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.match(run.log, /\(dry run\) Namespace dry unchanged/);
     const summary = run.summaries[0]?.content ?? '';
     assert.equal(run.summaries[0]?.name, `Deploy to AKS, dry run (${ns}).md`);
-    assert.match(summary, /^## Deploy to AKS: 🔍 dry run\n/);
+    assert.match(summary, /^## Deploy to AKS: 🔍 dry run · dry on /);
     assert.match(
       summary,
       /### What would change\n\nConfigMap dry\/settings:\n\n```\n~ \.data\.mode: "staging" -> "production"\n```/,

@@ -164,7 +164,7 @@ describe('AksDeploy summary', () => {
     const markdown = summaryMarkdown(result, target);
     assert.match(
       markdown,
-      /^## Deploy to AKS: ❌ failed, rolled back\n\nNamespace \*\*orders\*\* on \*\*aks-orders-staging\*\* · environment staging · stage Staging\n/,
+      /^## Deploy to AKS: ❌ failed, rolled back · orders on aks-orders-staging · environment staging · stage Staging\n/,
     );
     assert.match(markdown, /### Why it failed\n\n#### Deployment orders\/api: CrashLoopBackOff\n/);
     assert.match(

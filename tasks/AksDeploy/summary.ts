@@ -63,9 +63,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 export function summaryMarkdown(result: RunResult, target: DeployTarget): string {
   const place = describePlace(target.place);
   const lines = [
-    `## Deploy to AKS: ${statusWords[result.rolloutStatus]}`,
-    '',
-    `Namespace **${cell(target.namespace)}** on **${cell(target.cluster)}**${place ? ` · ${cell(place)}` : ''}`,
+    `## Deploy to AKS: ${statusWords[result.rolloutStatus]} · ${cell(target.namespace)} on ${cell(target.cluster)}${place ? ` · ${cell(place)}` : ''}`,
   ];
   if (result.diagnoses && result.diagnoses.length > 0) lines.push('', ...whyItFailed(result));
   if (result.rollouts.length > 0) {
