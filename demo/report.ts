@@ -99,8 +99,41 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;paddin
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de}
 table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code{font:12px/1.4 ui-monospace,monospace;word-break:break-all}
+pre{font:12px/1.4 ui-monospace,monospace;background:#f6f8fa;padding:.5rem;white-space:pre-wrap;overflow-wrap:anywhere}
 .Succeeded{color:#1a7f37}.Failed{color:#cf222e}.SucceededWithIssues{color:#9a6700}.Canceled{color:#8250df}.Skipped{color:#6e7781}
 `;
+
+/** The steps that failed, each with its message as the run's log shows it, line breaks kept. */
+function failures(runs: readonly DemoRun[]): string {
+  const failed = runs.flatMap((run) =>
+    run.record.stages.flatMap((stage) =>
+      stage.jobs.flatMap((job) =>
+        job.steps
+          .filter((step) => step.result === 'Failed')
+          .map((step) => ({
+            where: `${run.title} › ${stage.displayName} › ${step.displayName}`,
+            message: step.message,
+          })),
+      ),
+    ),
+  );
+  if (failed.length === 0) return '';
+  return `<h2>Why it stopped</h2>\n${failed
+    .map(
+      (each) =>
+        `<p class="Failed">✘ ${escapeHtml(each.where)}</p><pre>${escapeHtml(each.message || 'failed (see its log)')}</pre>`,
+    )
+    .join('\n')}`;
+}
+
+/** Whether production runs CI's digest; nothing promoted or deployed is said so, not as a "no". */
+function productionVerdict(facts: ReadBack): string {
+  if (!facts.image) return '<span class="Skipped">nothing built</span>';
+  if (facts.production.identical) return '<span class="Succeeded">yes</span>';
+  if (!facts.registries.prod.digest) return '<span class="Skipped">not promoted</span>';
+  if (facts.pods.production.length === 0) return '<span class="Skipped">not deployed</span>';
+  return '<span class="Failed">no: production runs another image</span>';
+}
 
 function reportHtml(outDir: string, report: DemoReport): string {
   const { facts } = report;
@@ -131,6 +164,7 @@ function reportHtml(outDir: string, report: DemoReport): string {
 <p>The example pipelines of <code>templates/examples/</code> for the sample app, run by the local pipeline runner with the tasks of ${code(report.vsix)}, on the emulated Azure (loopback only).</p>
 <h2>Runs</h2>
 <table><thead><tr><th>Pipeline</th><th>Result</th><th>Stages</th><th>Time</th></tr></thead><tbody>${runs}</tbody></table>
+${failures(report.runs)}
 <h2>What reached each place</h2>
 <table><tbody>
 ${row(['Image CI pushed', facts.image ? `${code(`${facts.image.repository}:${facts.image.tag}`)} ${code(facts.image.digest)}` : 'none'])}
@@ -139,7 +173,7 @@ ${row(['Production registry', `${code(facts.registries.prod.loginServer)} → ${
 ${row(['Staging pods', pods(facts.pods.staging)])}
 ${row(['Production pods', pods(facts.pods.production)])}
 ${row(['What each overlay deployed', escapeHtml(overlays(facts))])}
-${row(['Production runs what CI built', facts.image ? (facts.production.identical ? '<span class="Succeeded">yes</span>' : '<span class="Skipped">not deployed</span>') : 'nothing built'])}
+${row(['Production runs what CI built', productionVerdict(facts)])}
 ${row(['Integration tests saw the Key Vault secret (through env:)', facts.integrationSecretSeen ? 'yes' : 'no'])}
 ${row(['Manual validation', facts.validation ? escapeHtml(`${facts.validation.result}${facts.validation.answer ? ` · ${facts.validation.answer}` : ''}`) : 'not reached'])}
 </tbody></table>

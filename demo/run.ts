@@ -117,7 +117,7 @@ async function main(): Promise<number> {
       say(`Staging's URL now serves the files of the image CI pushed (orders/api@${digest.slice(0, 19)}…).`);
       if (options.breakage === 'staging') {
         say('');
-        await deployPreviousRelease(world, extension.tasksDir, join(options.outDir, 'previous-release'));
+        await deployPreviousRelease(world, extension.tasksDir, previousReleaseFolder());
         crashOnStaging(world, ciFolder);
         say('Staging runs the previous release; the new one will crash there on start.');
       }
@@ -205,6 +205,16 @@ function pullRequestWithABug(): string {
   execFileSync('sed', ['-i', "s/failChecks ? 'degraded' : 'ok'/failChecks ? 'degraded' : 'OK'/", app]);
   process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
   return copy;
+}
+
+/**
+ * A folder for the previous release's pipeline, outside any git work tree: checkout copies
+ * what git would commit, and under the repository's dist/ (git-ignored) that is nothing.
+ */
+function previousReleaseFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'orders-api-previous-release-'));
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  return folder;
 }
 
 function onPath(name: string): boolean {

@@ -20,6 +20,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -81,8 +82,24 @@ export function variantTaskJson(taskJson, variant) {
   };
 }
 
-/** The full manifest tfx packages: the static one plus identity, version and one contribution per task. */
-export function extensionManifest(base, { publisher, variant, version, tasks, repository }) {
+/**
+ * The Marketplace page's links, from package.json: the repository (also the manifest's
+ * `repository`), where to report problems (`bugs`), and where to get started (`homepage`).
+ */
+export function marketplaceLinks(packageJson) {
+  const repository = packageJson.repository?.url;
+  return {
+    ...(repository ? { repository } : {}),
+    links: {
+      ...(packageJson.homepage ? { getstarted: { uri: packageJson.homepage } } : {}),
+      ...(packageJson.bugs?.url ? { support: { uri: packageJson.bugs.url } } : {}),
+      ...(repository ? { repository: { uri: repository } } : {}),
+    },
+  };
+}
+
+/** The full manifest tfx packages: the static one plus identity, version, links and one contribution per task. */
+export function extensionManifest(base, { publisher, variant, version, tasks, repository, links = {} }) {
   const suffixed = variant !== prodVariant;
   return {
     ...base,
@@ -90,15 +107,15 @@ export function extensionManifest(base, { publisher, variant, version, tasks, re
     id: suffixed ? `${base.id}-${variant}` : base.id,
     name: suffixed ? `${base.name} (${variant})` : base.name,
     version,
-    ...(repository
-      ? {
-          repository: { type: 'git', uri: repository },
-          links: { ...base.links, repository: { uri: repository } },
-        }
-      : {}),
+    ...(repository ? { repository: { type: 'git', uri: repository } } : {}),
+    links: { ...base.links, ...links },
     // overview.md and LICENSE come in through content.details and content.license; listing
     // them again under files would strip their asset types.
-    files: [...base.files, ...tasks.map((task) => ({ path: task }))],
+    files: [
+      ...base.files,
+      ...screenshots().map((image) => ({ path: `images/${image}`, addressable: true })),
+      ...tasks.map((task) => ({ path: task })),
+    ],
     contributions: tasks.map((task) => ({
       id: task,
       type: 'ms.vss-distributed-task.task',
@@ -106,6 +123,17 @@ export function extensionManifest(base, { publisher, variant, version, tasks, re
       properties: { name: task },
     })),
   };
+}
+
+/** The committed screenshots of each task's summary (npm run screenshots), relative to images/. */
+export function screenshots() {
+  const folder = join(root, 'images', 'screenshots');
+  return existsSync(folder)
+    ? readdirSync(folder)
+        .filter((file) => file.endsWith('.png'))
+        .sort()
+        .map((file) => `screenshots/${file}`)
+    : [];
 }
 
 /** Lays out the staging folder for `options`, runs tfx on it, and returns the vsix path. */
@@ -127,9 +155,9 @@ export function createVsix(options) {
     const taskJson = variantTaskJson(readJson(join(target, 'task.json')), options.variant);
     writeFileSync(join(target, 'task.json'), JSON.stringify(taskJson, null, 2) + '\n');
   }
-  mkdirSync(join(stagingDir, 'images'));
-  // The icon, and the diagram overview.md shows (addressable in vss-extension.json).
-  for (const image of ['icon.png', 'pipeline-flow.png']) {
+  mkdirSync(join(stagingDir, 'images', 'screenshots'), { recursive: true });
+  // The icon, and the pictures overview.md shows (addressable in vss-extension.json).
+  for (const image of ['icon.png', 'pipeline-flow.png', ...screenshots()]) {
     copyFileSync(join(root, 'images', image), join(stagingDir, 'images', image));
   }
   copyFileSync(join(root, 'overview.md'), join(stagingDir, 'overview.md'));
@@ -139,7 +167,7 @@ export function createVsix(options) {
     ...options,
     version: packageJson.version,
     tasks,
-    repository: packageJson.repository?.url,
+    ...marketplaceLinks(packageJson),
   });
   writeFileSync(join(stagingDir, 'vss-extension.json'), JSON.stringify(manifest, null, 2) + '\n');
 

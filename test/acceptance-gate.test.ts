@@ -83,7 +83,12 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       const junit = readFileSync(published?.properties.resultFiles ?? '', 'utf8');
       assert.match(junit, /<testcase classname="Acceptance checks" name="caller is authorised"/);
       assert.equal(run.summaries.length, 1);
+      assert.equal(
+        run.summaries[0]?.name,
+        `Acceptance gate (${new URL(staging.url).host.replace(':', '-')}).md`,
+      );
       assert.match(run.summaries[0]?.content ?? '', /## Acceptance gate: ✅ passed/);
+      assert.doesNotMatch(run.summaries[0]?.content ?? '', /<svg/);
       assert.equal(
         staging.requests.filter((r) => r.path === '/echo')[0]?.headers.authorization,
         `Bearer ${apiToken}`,
@@ -163,7 +168,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     assert.equal(staging.hits('/ready'), 3);
     const firstCheck = staging.requests.findIndex((r) => r.path !== '/ready');
     assert.equal(firstCheck, 3, 'checks start only after the deployment is ready');
-    assert.match(run.summaries[0]?.content ?? '', /Ready after \d+ s \(3 poll\(s\)/);
+    assert.match(run.summaries[0]?.content ?? '', /Ready after \d+ s \(3 polls of /);
   });
 
   it('fails when readiness times out, and runs no check', async () => {
@@ -209,7 +214,10 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     const run = await gate({ checks: '- name: health\n  path: /healthz\n', retryFailed: '2' });
     assert.equal(run.result?.status, 'Succeeded', run.log);
     assert.match(run.result?.message ?? '', /0 passed, 1 flaky/);
-    assert.match(run.summaries[0]?.content ?? '', /\| health \| ⚠️ flaky \| \d+ ms \| – \| 2 \|/);
+    assert.match(
+      run.summaries[0]?.content ?? '',
+      /\| health \| ⚠️ flaky \| [█▏▎▍▌▋▊▉]+ \| \d+ ms \| – \| 2 \|/,
+    );
   });
 
   it('merges a real mocha suite (xunit reporter) into the one JUnit file, and its failures count', async () => {
@@ -275,7 +283,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
         assert.equal(run.result?.status, 'Failed', run.log);
         assert.match(
           run.result?.message ?? '',
-          /^The test command 'sleep 600 & .*' did not finish within 2 minute\(s\), so it was stopped with every process it started\. .*raise testTimeoutMinutes\.$/,
+          /^The test command 'sleep 600 & .*' did not finish within 2 minutes, so it was stopped with every process it started\. .*raise testTimeoutMinutes\.$/,
         );
         const progress = run.logLines.filter((line) => /^The test command is still running \(/.test(line));
         assert.ok(progress.length >= 2, run.log);
@@ -355,7 +363,10 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     it('passes when the figures are within their thresholds', async () => {
       const run = await withHealth(0.3);
       assert.equal(run.result?.status, 'Succeeded', run.log);
-      assert.match(run.summaries[0]?.content ?? '', /\| failedRatePercent \| 0.3 \| <= 1 \| ✅ within \|/);
+      assert.match(
+        run.summaries[0]?.content ?? '',
+        /\| failed rate \| `failedRatePercent` \| 0\.3% \| <= 1% \| ✅ within \|/,
+      );
       assert.match(logs.queries.at(-1)?.timespan ?? '', /^2025-05-01T10:00:00.000Z\//);
     });
 
@@ -364,7 +375,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       assert.equal(run.result?.status, 'Failed');
       assert.match(
         run.result?.message ?? '',
-        /Health: failedRatePercent is 7.5, which crosses the threshold <= 1/,
+        /Application health in Azure Monitor: the failed rate \(failedRatePercent\) is 7\.5%, which crosses the threshold <= 1%/,
       );
     });
 

@@ -78,6 +78,10 @@ describe('AcrPromoteImage@1 task', function () {
         run.outputVariables.get('imageReference')?.value,
         `${world.prod.loginServer}/task/${node}@${image.digest}`,
       );
+      assert.deepEqual(
+        run.summaries.map((each) => each.name),
+        [`Image promotion to ${world.prod.loginServer.replace(':', '-')}.md`],
+      );
       const summary = run.summaries.map((each) => each.content).join('\n');
       assert.match(summary, new RegExp(image.digest));
       for (const child of image.children) assert.match(summary, new RegExp(child.digest));

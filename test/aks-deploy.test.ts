@@ -144,12 +144,15 @@ describe('AksDeploy against an emulated cluster', function () {
         JSON.stringify(first.progress),
       );
       assert.equal(first.summaries.length, 1);
+      assert.equal(first.summaries[0]!.name, `Deploy to AKS (${ns}).md`, 'the name the Extensions tab shows');
       const summary = first.summaries[0]!.content ?? '';
-      assert.match(summary, /^## Deploy to AKS: Succeeded/);
+      assert.match(summary, new RegExp(`^## Deploy to AKS: ✅ succeeded · ${ns} on `));
       assert.match(summary, new RegExp(`\\| Deployment \\| api \\| ${ns} \\| created \\|`));
       assert.match(
         summary,
-        new RegExp(`\\| Deployment/${ns}/api \\| done \\| \\d+\\.\\d s \\| successfully rolled out \\|`),
+        new RegExp(
+          `\\| Deployment ${ns}/api \\| ✅ rolled out \\| \\d+\\.\\d s \\| successfully rolled out \\|`,
+        ),
       );
       const live = cluster.getObject('Deployment', ns, 'api');
       assert.deepEqual(imagesOf(live, ['spec', 'template', 'spec']), [
@@ -400,7 +403,7 @@ describe('AksDeploy against an emulated cluster', function () {
     });
   });
 
-  describe('failures, explained in one error', () => {
+  describe('failures: explained in the log and the summary, in one error line that ends with the first cause', () => {
     it('ImagePullBackOff names the image; a new Deployment is not rolled back', async () => {
       const ns = 'pull';
       const run = await deploy(
@@ -411,14 +414,18 @@ describe('AksDeploy against an emulated cluster', function () {
         { namespace: ns, rolloutTimeout: '5' },
       );
       assert.equal(run.result?.status, 'Failed', run.log);
-      const message = run.result!.message;
-      assert.match(message, /1 of 1 rollouts failed/);
+      assert.match(
+        run.result!.message,
+        /^1 of 1 rollouts failed .*First cause: Deployment\/pull\/api: container api: (ImagePullBackOff|ErrImagePull) \(image registry\.azure\.test:5000\/orders\/missing:1\.0\)/,
+      );
+      assert.equal(run.result!.message.split('\n').length, 1);
+      const message = run.log;
       assert.match(message, /Deployment\/pull\/api: not ready within 5 s/);
       assert.match(
         message,
         /container api: (ImagePullBackOff|ErrImagePull) \(image registry\.azure\.test:5000\/orders\/missing:1\.0\)/,
       );
-      assert.match(message, /recent events:/);
+      assert.match(message, /warning events, oldest first:/);
       assert.match(message, /not rolled back: it is new/);
       assert.equal(output(run, 'rolloutStatus'), 'Failed');
     });
@@ -442,7 +449,18 @@ describe('AksDeploy against an emulated cluster', function () {
         rolloutTimeout: '6',
       });
       assert.equal(run.result?.status, 'Failed', run.log);
-      const message = run.result!.message;
+      assert.match(
+        run.result!.message,
+        /^1 of 1 rollouts failed .*First cause: Deployment\/crash\/api: CrashLoopBackOff, container api logged: panic: DATABASE_URL is not set$/,
+      );
+      const summary = run.summaries[0]?.content ?? '';
+      assert.match(summary, /### Why it failed\n\n#### Deployment crash\/api: CrashLoopBackOff\n/);
+      assert.match(summary, /```\nstarting\npanic: DATABASE_URL is not set\n```/);
+      assert.match(
+        summary,
+        /Rolled back to revision 1, which is ready: `registry\.azure\.test:5000\/orders\/api:1\.0`/,
+      );
+      const message = run.log;
       assert.match(message, /Deployment\/crash\/api/);
       assert.match(message, /CrashLoopBackOff/);
       assert.match(message, /\| panic: DATABASE_URL is not set/);
@@ -467,9 +485,8 @@ describe('AksDeploy against an emulated cluster', function () {
         { namespace: ns, rolloutTimeout: '4' },
       );
       assert.equal(run.result?.status, 'Failed', run.log);
-      assert.match(run.result!.message, /Unschedulable/);
-      assert.match(run.result!.message, /Insufficient cpu/);
-      assert.match(run.result!.message, /FailedScheduling/);
+      assert.match(run.result!.message, /First cause: .*Unschedulable: .*Insufficient cpu/);
+      assert.match(run.log, /FailedScheduling/);
     });
 
     it('ProgressDeadlineExceeded is reported as it happens, before the timeout', async () => {
@@ -486,8 +503,8 @@ describe('AksDeploy against an emulated cluster', function () {
         { namespace: ns, rolloutTimeout: '60', rollbackOnFailure: 'false' },
       );
       assert.equal(run.result?.status, 'Failed', run.log);
-      assert.match(run.result!.message, /ProgressDeadlineExceeded/);
-      assert.doesNotMatch(run.result!.message, /not ready within/);
+      assert.match(run.log, /ProgressDeadlineExceeded/);
+      assert.doesNotMatch(run.log, /not ready within/);
       assert.equal(output(run, 'rolloutStatus'), 'Failed');
     });
 
@@ -516,8 +533,8 @@ describe('AksDeploy against an emulated cluster', function () {
         rolloutTimeout: '4',
       });
       assert.equal(run.result?.status, 'Failed', run.log);
-      assert.match(run.result!.message, /StatefulSet\/stateful\/db: not ready within 4 s/);
-      assert.match(run.result!.message, /rolled back to its previous revision, which is ready/);
+      assert.match(run.log, /StatefulSet\/stateful\/db: not ready within 4 s/);
+      assert.match(run.log, /rolled back to its previous revision, which is ready/);
       assert.equal(output(run, 'rolloutStatus'), 'RolledBack');
       assert.deepEqual(imagesOf(cluster.getObject('StatefulSet', ns, 'db'), ['spec', 'template', 'spec']), [
         good,
@@ -635,7 +652,8 @@ describe('AksDeploy against an emulated cluster', function () {
     assert.match(run.log, /\(dry run\) ConfigMap dry\/new-one created/);
     assert.match(run.log, /\(dry run\) Namespace dry unchanged/);
     const summary = run.summaries[0]?.content ?? '';
-    assert.match(summary, /^## Deploy to AKS \(dry run\): DryRun/);
+    assert.equal(run.summaries[0]?.name, `Deploy to AKS, dry run (${ns}).md`);
+    assert.match(summary, /^## Deploy to AKS: 🔍 dry run · dry on /);
     assert.match(
       summary,
       /### What would change\n\nConfigMap dry\/settings:\n\n```\n~ \.data\.mode: "staging" -> "production"\n```/,
@@ -770,6 +788,8 @@ describe('AksDeploy against an emulated cluster', function () {
           `through the environment resource '${ns}' \\(connection 'env-resource-connection'\\), namespace '${ns}'`,
         ),
       );
+      assert.equal(run.summaries[0]?.name, 'Deploy to AKS (staging).md');
+      assert.match(run.summaries[0]?.content ?? '', / · environment staging\n/);
       assert.ok(cluster.getObject('ConfigMap', ns, 'settings'));
       assert.ok(cluster.getObject('Deployment', ns, 'api'));
       assert.equal(output(run, 'rolloutStatus'), 'Succeeded');

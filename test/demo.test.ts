@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { markdownToHtml } from '../runner/markdown';
@@ -24,9 +24,13 @@ interface DemoRun {
   readonly outDir: string;
 }
 
-/** Runs `npm run demo`'s command as a child process, into a fresh output folder. */
+/**
+ * Runs `npm run demo`'s command as a child process, into a fresh output folder under the
+ * repository's dist/, inside the git work tree as `npm run demo`'s own dist/demo is.
+ */
 function runDemo(args: readonly string[]): Promise<DemoRun> {
-  const outDir = mkdtempSync(join(tmpdir(), 'demo-test-'));
+  mkdirSync(join(repoRoot, 'dist'), { recursive: true });
+  const outDir = mkdtempSync(join(repoRoot, 'dist', 'demo-test-'));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'demo/run.ts', '--out-dir', outDir, ...args], {
       cwd: repoRoot,
@@ -146,6 +150,27 @@ describe('npm run demo', function () {
     assert.match(run.output, /━━ Summary/);
     const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
     assert.ok(html.includes(digest));
+
+    // The summaries, under the names the Extensions tab shows, and only markdown it renders.
+    const summaries = result.runs.flatMap((each) => stepsOf(each)).flatMap((step) => step.summaries);
+    const names = summaries.map((summary) => summary.name);
+    for (const name of [
+      'Key Vault secrets (orders-ci-kv).md',
+      'Key Vault secrets (orders-staging-kv).md',
+      'Deploy to AKS (staging).md',
+      'Deploy to AKS (production).md',
+      'Acceptance gate (Acceptance).md',
+      `Image promotion to ${facts.registries.prod.loginServer.replace(':', '-')}.md`,
+    ])
+      assert.ok(names.includes(name), `no summary named '${name}' among ${names.join(', ')}`);
+    for (const summary of summaries) {
+      const text = readFileSync(summary.file, 'utf8');
+      assert.doesNotMatch(text, /<svg/i, `${summary.name} holds an inline SVG`);
+    }
+    const headings = summaries
+      .filter((summary) => summary.name.startsWith('Deploy to AKS'))
+      .map((summary) => readFileSync(summary.file, 'utf8').split('\n', 1)[0]);
+    assert.equal(new Set(headings).size, 2, `the two deploys' headings must differ: ${headings.join(' / ')}`);
     for (const each of result.runs) assert.ok(existsSync(each.report), `${each.pipeline} has its report`);
   });
 
@@ -192,6 +217,27 @@ describe('npm run demo', function () {
     // The diagnosis: the failing pods' own logs, then the rollback.
     assert.match(run.output, /APPLICATIONINSIGHTS_CONNECTION_STRING is malformed/);
     assert.match(run.output, /rolled back to its previous revision/);
+    // The step's one line ends with the cause; its summary says why and what the rollback restored.
+    const deploy = stepsOf(cd).find((step) => step.task === 'AksDeploy@1' && step.result === 'Failed')!;
+    assert.match(
+      deploy.message,
+      /First cause: .*CrashLoopBackOff.*APPLICATIONINSIGHTS_CONNECTION_STRING is malformed/,
+    );
+    assert.equal(deploy.summaries[0]?.name, 'Deploy to AKS (staging).md');
+    const summary = readFileSync(deploy.summaries[0]!.file, 'utf8');
+    assert.match(
+      summary,
+      /^## Deploy to AKS: ❌ failed, rolled back · orders on .* · environment staging · stage Staging\n/,
+    );
+    assert.match(summary, /### Why it failed\n\n#### Deployment orders\/orders-api: CrashLoopBackOff/);
+    assert.match(summary, /```\n.*APPLICATIONINSIGHTS_CONNECTION_STRING is malformed/);
+    assert.match(summary, /\| Unhealthy \|/);
+    assert.doesNotMatch(summary, /\| (Pulled|Scheduled|Created|Started) /, 'only Warning events');
+    assert.match(summary, /Rolled back to revision \d+, which is ready: `.*orders\/api@sha256:/);
+    const html = readFileSync(join(run.outDir, 'report.html'), 'utf8');
+    assert.match(html, /<h2>Why it stopped<\/h2>/);
+    assert.match(html, /<pre>[^<]*First cause: /);
+    assert.match(html, /not promoted/);
     assert.equal(result.facts.registries.prod.digest, undefined);
     // Staging runs the previous release again, not the one that crashed.
     assert.ok(result.facts.pods.staging.length > 0);

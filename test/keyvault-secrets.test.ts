@@ -126,6 +126,7 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
         );
         assert.deepEqual(warningsAbout(run), ['app-disabled', 'app-expired']);
         assert.match(run.log, /The optional secret 'not-there' is not in the vault 'ci-kv'/);
+        assert.equal(run.summaries[0]?.name, 'Key Vault secrets (ci-kv).md');
         const summary = run.summaries[0]?.content ?? '';
         assert.match(summary, /\| DB_PASSWORD_OLD \| db-password \| `[0-9a-f]{32}` \| set \|/);
         assert.match(summary, /\| app-disabled \| app-disabled \| {2}\| skipped \|/);
@@ -417,7 +418,7 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
       },
     ];
     for (const { format, file, check } of formats) {
-      it(`writes ${format} with mode 0600 under Agent.TempDirectory and warns once`, async () => {
+      it(`writes ${format} with mode 0600 under Agent.TempDirectory and says so once, as an info line`, async () => {
         const run = await go(
           { secrets: 'app-*', exportFile: file, exportFormat: format },
           { expectedSecretFiles: [new RegExp(`${file.replace('.', '\\.')}$`)] },
@@ -426,9 +427,18 @@ describe('KeyVaultSecrets@1 through the agent harness', function () {
         const path = join(run.dirs.temp, file);
         assert.equal(statSync(path).mode & 0o777, 0o600);
         check(readFileSync(path, 'utf8'));
+        assert.deepEqual(
+          run.warnings.filter((warning) => /clear text/.test(warning.message)),
+          [],
+          'a file the agent deletes after the job is no warning',
+        );
         assert.equal(
-          run.warnings.filter((warning) => /holds \d+ secret values/.test(warning.message)).length,
+          run.log
+            .split('\n')
+            .filter((line) => /clear text\) under Agent\.TempDirectory, which the agent deletes/.test(line))
+            .length,
           1,
+          run.log,
         );
       });
     }

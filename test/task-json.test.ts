@@ -38,6 +38,7 @@ const executionPhases = ['prejobexecution', 'execution', 'postjobexecution'] as 
 interface TaskInput {
   name: string;
   type: string;
+  validation?: { expression: string; message: string };
   label?: string;
   helpMarkDown?: string;
   defaultValue?: string | boolean;
@@ -51,6 +52,15 @@ interface TaskJson {
   id: string;
   name: string;
   friendlyName: string;
+  helpUrl?: string;
+  helpMarkDown?: string;
+  instanceNameFormat?: string;
+  dataSourceBindings?: {
+    target: string;
+    endpointId: string;
+    endpointUrl?: string;
+    resultTemplate?: string;
+  }[];
   minimumAgentVersion?: string;
   groups?: { name: string; visibleRule?: string }[];
   inputs?: TaskInput[];
@@ -110,6 +120,38 @@ function inputsNamedBy(rule: string): string[] {
 }
 
 const validateTaskJson = compileTaskJsonValidator();
+
+/**
+ * The whole-number inputs and the range each task accepts (what its code passes to
+ * `integer()`): the task assistant's validation must accept exactly these.
+ */
+const numericInputs: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>> = {
+  KeyVaultSecrets: { concurrency: [1, 64] },
+  AksDeploy: { rolloutTimeout: [0, 86400] },
+  AcceptanceGate: {
+    minPassRate: [0, 100],
+    readinessTimeoutSeconds: [1, 3600],
+    retryFailed: [0, 5],
+    concurrencyPerHost: [1, 64],
+    testTimeoutMinutes: [1, 1440],
+  },
+};
+
+/** The regular expression of an `isMatch(value, '<regex>', '<options>')` validation, as JavaScript reads it. */
+function validationPattern(expression: string): RegExp {
+  const match = /^isMatch\(value, '((?:[^']|'')*)', '(Multiline|IgnoreCase)'\)$/.exec(expression);
+  assert.ok(match, `not an isMatch expression: ${expression}`);
+  return new RegExp(match[1]!.replace(/''/g, "'"), match[2] === 'IgnoreCase' ? 'i' : 'm');
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
 
 function compareVersions(a: string, b: string): number {
   const [pa, pb] = [a, b].map((v) => v.split('.').map(Number));
@@ -321,6 +363,104 @@ describe('task.json quality gate', () => {
       });
     });
   }
+
+  describe('the task assistant', () => {
+    const packageJson = readJson<{ homepage?: string; repository?: { url?: string } }>(
+      path.join(root, 'package.json'),
+    );
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((match) => headingAnchor(match[1]!)));
+
+    it('reads README anchors the way GitHub writes them', () => {
+      assert.equal(headingAnchor('KeyVaultSecrets@1'), 'keyvaultsecrets1');
+      assert.equal(headingAnchor('What AcceptanceGate@1 refuses'), 'what-acceptancegate1-refuses');
+    });
+
+    for (const task of tasks) {
+      const taskJson = () => readJson<TaskJson>(path.join(tasksDir, task, 'task.json'));
+
+      it(`${task}: has a helpUrl and a Learn more link to its section of the README in the repository`, () => {
+        const { helpUrl, helpMarkDown } = taskJson();
+        const repository = packageJson.repository?.url;
+        assert.ok(repository, 'package.json has no repository.url');
+        assert.ok(
+          helpUrl?.startsWith(`${repository}#`),
+          `${task}: helpUrl '${helpUrl}' is not ${repository}#<anchor>`,
+        );
+        const anchor = helpUrl!.slice(repository.length + 1);
+        assert.ok(anchors.has(anchor), `${task}: the README has no heading with the anchor #${anchor}`);
+        assert.ok(
+          helpMarkDown?.endsWith(`[Learn more](${helpUrl})`),
+          `${task}: helpMarkDown ends without a Learn more link`,
+        );
+      });
+
+      it(`${task}: validates every whole-number input in the task assistant, accepting exactly its range`, () => {
+        const ranges = numericInputs[task] ?? {};
+        const inputs = taskJson().inputs ?? [];
+        for (const [name, [min, max]] of Object.entries(ranges)) {
+          const input = inputs.find((each) => each.name === name);
+          assert.ok(input?.validation, `${task}.${name} has no validation`);
+          assert.match(
+            input.validation.message,
+            new RegExp(`from ${min} to ${max}\\b`),
+            `${task}.${name}: message`,
+          );
+          const pattern = validationPattern(input.validation.expression);
+          for (let value = min - 1; value <= max + 1; value++) {
+            assert.equal(
+              pattern.test(String(value)),
+              value >= min && value <= max,
+              `${task}.${name}: ${value}`,
+            );
+          }
+          for (const bad of ['', 'ten', '1.5', '01', '+1', ' 1', `${max}0`])
+            assert.equal(pattern.test(bad), false, `${task}.${name} accepts '${bad}'`);
+        }
+      });
+
+      it(`${task}: has short help: no "Example: \`true\`." on a boolean, and a short step name`, () => {
+        const { inputs = [], instanceNameFormat = '' } = taskJson();
+        for (const input of inputs) {
+          if (input.type === 'boolean') assert.doesNotMatch(input.helpMarkDown ?? '', /Example:/, input.name);
+          assert.ok(
+            (input.helpMarkDown ?? '').length <= 400,
+            `${task}.${input.name}: help over 400 characters`,
+          );
+        }
+        // A multi-line input in the step's name makes a name of several lines (a glob list, a script).
+        for (const macro of instanceNameFormat.matchAll(/\$\(([^)]+)\)/g)) {
+          const input = inputs.find((each) => each.name === macro[1]);
+          assert.notEqual(
+            input?.type,
+            'multiLine',
+            `instanceNameFormat uses the multi-line input ${macro[1]}`,
+          );
+        }
+      });
+    }
+
+    it('AcrPromoteImage: offers the registries of each connection, and takes any other typed in', () => {
+      const { inputs = [], dataSourceBindings = [] } = readJson<TaskJson>(
+        path.join(tasksDir, 'AcrPromoteImage', 'task.json'),
+      );
+      for (const [registry, connection] of [
+        ['sourceRegistry', 'sourceConnection'],
+        ['targetRegistry', 'targetConnection'],
+      ] as const) {
+        const input = inputs.find((each) => each.name === registry);
+        assert.equal(input?.type, 'pickList', registry);
+        assert.equal(input?.properties?.EditableOptions, 'True', `${registry} is editable`);
+        const binding = dataSourceBindings.find((each) => each.target === registry);
+        assert.equal(binding?.endpointId, `$(${connection})`, registry);
+        assert.match(
+          binding?.endpointUrl ?? '',
+          /\/providers\/Microsoft\.ContainerRegistry\/registries\?api-version=/,
+        );
+        assert.match(binding?.resultTemplate ?? '', /"Value" : "\{\{\{properties\.loginServer\}\}\}"/);
+      }
+    });
+  });
 
   describe('messages', () => {
     const sharedMessages = readJson<Record<string, string>>(path.join(sharedDir, 'messages.json'));

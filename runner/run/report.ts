@@ -15,6 +15,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;paddin
 h1{font-size:1.5rem;overflow-wrap:anywhere}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de}h3{font-size:1rem;margin:.25rem 0;overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code,pre{font:12px/1.4 ui-monospace,monospace}pre{background:#f6f8fa;padding:.5rem;overflow:auto;white-space:pre-wrap}
+td code{overflow-wrap:anywhere;word-break:break-all}.summary{overflow-wrap:anywhere}.summary table{max-width:100%}
 .Succeeded{color:#1a7f37}.Failed{color:#cf222e}.SucceededWithIssues{color:#9a6700}.Canceled{color:#8250df}.Skipped{color:#6e7781}
 .job{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem;margin:.75rem 0}.step{margin:.5rem 0 .5rem 1rem}
 .summary{border-left:3px solid #d0d7de;padding-left:1rem;margin:.5rem 0}

@@ -101,7 +101,10 @@ async function runAttempt(check: Check, url: string, deps: RunnerDeps): Promise<
   const latenciesMs = outcomes.flatMap((outcome) =>
     outcome.latencyMs !== undefined ? [outcome.latencyMs] : [],
   );
-  const failures = dedupe(outcomes.flatMap((outcome) => outcome.failures));
+  const failures = dedupe(
+    outcomes.flatMap((outcome) => outcome.failures),
+    check.repeat,
+  );
   if (check.p95LatencyMs !== undefined && latenciesMs.length > 0) {
     const p95 = percentile(latenciesMs, 95);
     if (p95 > check.p95LatencyMs) {
@@ -151,9 +154,12 @@ async function requestOnce(check: Check, url: string, deps: RunnerDeps): Promise
   return { failures, latencyMs: response.latencyMs, unreachable: false };
 }
 
-// Twenty repeats that fail the same way read as one failure, not twenty.
-function dedupe(lines: readonly string[]): string[] {
+// Twenty repeats that fail the same way read as one failure, not twenty, saying how many of
+// the check's requests it was.
+function dedupe(lines: readonly string[], requests: number): string[] {
   const counts = new Map<string, number>();
   for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
-  return [...counts].map(([line, count]) => (count > 1 ? `${line} (${count} times)` : line));
+  return [...counts].map(([line, count]) =>
+    requests > 1 ? `${line} (in ${count} of ${requests} requests)` : line,
+  );
 }

@@ -10,7 +10,9 @@ import * as input from '../shared/inputs';
 import type { NetworkSettings } from '../shared/network';
 import { sdkClientOptions } from '../shared/network';
 import { createRedactor, excerpt, type Redact } from '../shared/redaction';
+import { readStepPlace, writeSummaryFile } from '../shared/summary-file';
 import { isTaskError, TaskError, TaskErrors } from '../shared/task-error';
+import { percent } from '../shared/wording';
 import { localise, runTask } from '../shared/task-shell';
 import { parseChecks, type VariableLookup } from './checks-file';
 import type { Check } from './checks';
@@ -93,15 +95,17 @@ void runTask(async () => {
     close();
   }
 
-  const outDir = join(
-    tl.getVariable('Agent.TempDirectory') || workDir,
-    `acceptance-gate-${tl.getVariable('System.JobId') || 'local'}`,
-  );
+  const tempDirectory = tl.getVariable('Agent.TempDirectory') || workDir;
+  const outDir = join(tempDirectory, `acceptance-gate-${tl.getVariable('System.JobId') || 'local'}`);
   mkdirSync(outDir, { recursive: true });
   const junitPath = join(outDir, 'acceptance-gate.junit.xml');
-  const summaryPath = join(outDir, 'acceptance-gate.md');
   writeFileSync(junitPath, outcome.junitXml, { mode: 0o600 });
-  writeFileSync(summaryPath, outcome.summaryMarkdown, { mode: 0o600 });
+  // Named for the Extensions tab, which titles a summary with its file's name.
+  const summaryPath = writeSummaryFile(
+    tempDirectory,
+    `Acceptance gate (${config.place?.environment ?? config.place?.stage ?? new URL(config.baseUrl).host})`,
+    outcome.summaryMarkdown,
+  );
   writeLine(tl.loc('ResultsWritten', junitPath, summaryPath));
   if (restricted) {
     writeLine(outcome.summaryMarkdown);
@@ -120,14 +124,14 @@ void runTask(async () => {
     tl.setResult(
       tl.TaskResult.Succeeded,
       verdict.ran
-        ? tl.loc('GatePassed', verdict.passRate, passed, flaky, failed, skipped)
+        ? tl.loc('GatePassed', percent(verdict.passRate), passed, flaky, failed, skipped)
         : tl.loc('GatePassedOnHealthAlone'),
     );
     return;
   }
   writeLine(
     verdict.ran
-      ? tl.loc('GateFailed', verdict.passRate, passed, flaky, failed, skipped)
+      ? tl.loc('GateFailed', percent(verdict.passRate), passed, flaky, failed, skipped)
       : tl.loc('GateFailedNothingRan', skipped),
   );
   throw outcome.failures.length === 1 ? outcome.failures[0] : new TaskErrors(outcome.failures);
@@ -156,6 +160,7 @@ function readInputs(workDir: string, network: NetworkSettings, variables: JobVar
     retryFailed: input.integer('retryFailed', 0, 0, 5),
     concurrencyPerHost: input.integer('concurrencyPerHost', 16, 1, 64),
     ...readHealth(network),
+    place: readStepPlace(),
   };
   if (config.checks.length === 0 && !config.testCommand && !config.health)
     throw new TaskError('NothingToCheck');

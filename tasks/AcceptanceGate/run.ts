@@ -1,5 +1,7 @@
 import { firstLineExcerpt, type Redact } from '../shared/redaction';
+import type { StepPlace } from '../shared/summary-file';
 import { TaskError } from '../shared/task-error';
+import { counted } from '../shared/wording';
 import { runChecks, type CheckResult } from './check-runner';
 import type { Check } from './checks';
 import type { HealthReport } from './health';
@@ -32,6 +34,8 @@ export interface GateConfig {
   readonly concurrencyPerHost: number;
   /** Runs the health query; absent when no workspace is set. */
   readonly health?: () => Promise<HealthReport>;
+  /** The stage and environment the step runs in, for the summary's heading. */
+  readonly place?: StepPlace;
 }
 
 /** What the gate needs from its surroundings. */
@@ -72,8 +76,8 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     };
     deps.log(
       readiness.ready
-        ? `Ready after ${readiness.polls} poll(s), ${Math.round(readiness.waitedMs / 1000)} s.`
-        : `Not ready after ${readiness.polls} poll(s): ${readiness.lastSeen}.`,
+        ? `Ready after ${Math.round(readiness.waitedMs / 1000)} s (${counted(readiness.polls, 'poll')}).`
+        : `Not ready after ${counted(readiness.polls, 'poll')}: ${readiness.lastSeen}.`,
     );
   }
 
@@ -102,11 +106,12 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     config.health ? config.health().catch(asReason) : undefined,
   ]);
   if (ready) {
-    deps.log(`Ran ${checks.length} check(s) in ${((deps.now() - started) / 1000).toFixed(1)} s.`);
+    deps.log(`Ran ${counted(checks.length, 'check')} in ${((deps.now() - started) / 1000).toFixed(1)} s.`);
     for (const check of checks.filter((c) => c.outcome !== 'passed')) {
+      const attempts = check.attempts > 1 ? `, ${counted(check.attempts, 'attempt')}` : '';
       deps.log(
         deps.redact(
-          `  ${check.outcome.toUpperCase()} ${check.name} (${check.source}, ${check.attempts} attempt(s)): ${check.failures.join('; ')}`,
+          `  ${check.outcome.toUpperCase()} ${check.name} (${check.source}${attempts}): ${check.failures.join('; ')}`,
         ),
       );
     }
@@ -144,6 +149,7 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
       ...(health ? { health } : {}),
       ...(readiness ? { readinessNote: readinessNote(readiness) } : {}),
       ...(verdict.ran ? {} : { nothingRan: whyNothingRan(readiness, localisedReasons, verdict) }),
+      target: { baseUrl: config.baseUrl, place: config.place ?? {} },
     },
     deps.redact,
   );
@@ -207,7 +213,7 @@ function readinessCase(readiness: Readiness & { url: string; timeoutMs: number }
 
 function readinessNote(readiness: Readiness & { url: string; timeoutMs: number }): string {
   return readiness.ready
-    ? `Ready after ${Math.round(readiness.waitedMs / 1000)} s (${readiness.polls} poll(s) of ${readiness.url}).`
+    ? `Ready after ${Math.round(readiness.waitedMs / 1000)} s (${counted(readiness.polls, 'poll')} of ${readiness.url}).`
     : `Not ready within ${Math.round(readiness.timeoutMs / 1000)} s: no check ran.`;
 }
 

@@ -1,13 +1,16 @@
 import type { Redact } from '../shared/redaction';
+import { describePlace, type StepPlace } from '../shared/summary-file';
+import { metricValue, metricWords, percent } from '../shared/wording';
 import type { CheckResult } from './check-runner';
 import type { HealthReport } from './health';
 import { failureLine, type TestCase } from './junit';
 import type { Verdict } from './verdict';
 
 /**
- * The run summary people read at a glance: the verdict, the checks (failures first),
- * the tests, the health figures against their thresholds, and a latency chart as
- * inline SVG. Every text goes through `redact`.
+ * The run summary people read at a glance: the verdict, where the gate ran, the checks
+ * (failures first, then in the file's order) with a text bar of each one's latency, the
+ * tests, and the application's health against its thresholds. Only markdown Azure DevOps
+ * renders: tables and text, no raw HTML or SVG. Every text goes through `redact`.
  */
 
 /** What the summary shows. */
@@ -21,22 +24,28 @@ export interface SummaryInput {
   readonly readinessNote?: string;
   /** Why no check or test ran, when none did: the summary says so instead of a pass rate. */
   readonly nothingRan?: string;
+  /** What the gate checked and where it ran, for the heading: the base URL, environment and stage. */
+  readonly target?: { readonly baseUrl: string; readonly place: StepPlace };
 }
 
 /** Rows beyond this are counted, not listed: 500 passing checks are one line, not a wall. */
 const maxRows = 50;
-const chartBars = 15;
+/** The latency bar's full width, in characters. */
+const barWidth = 12;
 
 /** Renders the markdown summary. */
 export function renderSummary(input: SummaryInput, redact: Redact): string {
   const { verdict } = input;
   const { passed, flaky, failed, skipped } = verdict.counts;
+  const where = input.target
+    ? [input.target.baseUrl, describePlace(input.target.place)].filter(Boolean).join(' · ')
+    : '';
   const lines = [
-    `## Acceptance gate: ${verdict.passed ? '✅ passed' : '❌ failed'}`,
+    `## Acceptance gate: ${verdict.passed ? '✅ passed' : '❌ failed'}${where ? ` · ${cell(where)}` : ''}`,
     '',
     verdict.ran
-      ? `Pass rate **${verdict.passRate}%** (minimum ${input.minPassRate}%): ${passed} passed, ${flaky} flaky, ${failed} failed, ${skipped} skipped.`
-      : `**Nothing ran**: ${input.nothingRan ?? 'no check or test ran'}. The pass rate is 0% (the minimum ${input.minPassRate}% was not applied).`,
+      ? `Pass rate **${percent(verdict.passRate)}** (minimum ${percent(input.minPassRate)}): ${passed} passed, ${flaky} flaky, ${failed} failed, ${skipped} skipped.`
+      : `**Nothing ran**: ${input.nothingRan ?? 'no check or test ran'}. The pass rate is 0% (the minimum ${percent(input.minPassRate)} was not applied).`,
   ];
   if (input.readinessNote) lines.push('', input.readinessNote);
   if (input.reasons.length > 0)
@@ -44,8 +53,6 @@ export function renderSummary(input: SummaryInput, redact: Redact): string {
   if (input.checks.length > 0) lines.push('', ...checksTable(input.checks));
   if (input.tests.length > 0) lines.push('', ...testsSection(input.tests, redact));
   if (input.health) lines.push('', ...healthTable(input.health));
-  const chart = latencyChart(input.checks, redact);
-  if (chart) lines.push('', '### Latency (median per check, slowest first)', '', chart);
   lines.push('');
   return redact(lines.join('\n'));
 }
@@ -59,21 +66,32 @@ const outcomeIcon: Record<string, string> = {
 const outcomeOrder: Record<string, number> = { failed: 0, flaky: 1, passed: 2, skipped: 3 };
 
 function checksTable(checks: readonly CheckResult[]): string[] {
+  // A stable sort: failures first, then the checks file's order, the same in every run.
   const ordered = [...checks].sort((a, b) => (outcomeOrder[a.outcome] ?? 9) - (outcomeOrder[b.outcome] ?? 9));
   const shown = ordered.slice(0, maxRows);
+  const slowest = Math.max(...shown.map((check) => check.latencyMs), 1);
   const rows = shown.map(
     (check) =>
-      `| ${cell(check.name)} | ${outcomeIcon[check.outcome]} | ${ms(check.latencyMs)} | ${check.latenciesMs.length > 1 ? ms(check.p95Ms) : '–'} | ${check.attempts} | ${cell(check.failures.join('; ') || '')} |`,
+      `| ${cell(check.name)} | ${outcomeIcon[check.outcome]} | ${latencyBar(check.latencyMs, slowest)} | ${ms(check.latencyMs)} | ${check.latenciesMs.length > 1 ? `${ms(check.p95Ms)} over ${check.latenciesMs.length}` : '–'} | ${check.attempts} | ${cell(check.failures.join('; ') || '')} |`,
   );
   const hidden = ordered.length - shown.length;
   return [
     `### Checks (${checks.length})`,
     '',
-    '| Check | Status | Latency | p95 | Attempts | Detail |',
-    '|---|---|---:|---:|---:|---|',
+    '| Check | Result | Latency (median) | | p95 | Attempts | Detail |',
+    '|---|---|---|---:|---:|---:|---|',
     ...rows,
     ...(hidden > 0 ? ['', `…and ${hidden} more, all passed.`] : []),
   ];
+}
+
+const eighths = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of block characters as long as `value` is against `max`: renders in any table, in any font. */
+export function latencyBar(value: number, max: number): string {
+  const units = Math.round((Math.max(0, value) / Math.max(max, 1)) * barWidth * 8);
+  const bar = '█'.repeat(Math.floor(units / 8)) + eighths[units % 8];
+  return bar || '▏';
 }
 
 function testsSection(tests: readonly TestCase[], redact: Redact): string[] {
@@ -102,44 +120,15 @@ function testsSection(tests: readonly TestCase[], redact: Redact): string[] {
 
 function healthTable(health: HealthReport): string[] {
   return [
-    `### Health (${cell(health.target)})`,
+    `### Application health in Azure Monitor (${cell(health.target)})`,
     '',
-    '| Figure | Value | Threshold | |',
-    '|---|---:|---|---|',
+    '| Figure | Column | Value | Threshold | |',
+    '|---|---|---:|---|---|',
     ...health.figures.map(
       (figure) =>
-        `| ${cell(figure.name)} | ${figure.value ?? 'no data'} | ${figure.threshold.operator} ${figure.threshold.limit} | ${figure.value === undefined ? '➖ no traffic' : figure.crossed ? '❌ crossed' : '✅ within'} |`,
+        `| ${cell(metricWords(figure.name))} | \`${cell(figure.name)}\` | ${figure.value === undefined ? 'no data' : metricValue(figure.name, figure.value)} | ${figure.threshold.operator} ${metricValue(figure.name, figure.threshold.limit)} | ${figure.value === undefined ? '➖ no traffic' : figure.crossed ? '❌ crossed' : '✅ within'} |`,
     ),
   ];
-}
-
-/** A horizontal bar chart of the slowest checks' median latency, as one line of inline SVG. */
-export function latencyChart(checks: readonly CheckResult[], redact: Redact): string | undefined {
-  const measured = checks.filter((check) => check.latenciesMs.length > 0);
-  if (measured.length === 0) return undefined;
-  const bars = [...measured].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, chartBars);
-  const max = Math.max(...bars.map((bar) => bar.latencyMs), 1);
-  const rowHeight = 18;
-  const labelWidth = 180;
-  const barWidth = 300;
-  const height = bars.length * rowHeight + 8;
-  const colour = { passed: '#2e7d32', flaky: '#f9a825', failed: '#c62828' } as const;
-  const shapes = bars.map((bar, index) => {
-    const y = 4 + index * rowHeight;
-    const width = Math.max(1, Math.round((bar.latencyMs / max) * barWidth));
-    const name = redact(bar.name);
-    const label = name.length > 26 ? `${name.slice(0, 25)}…` : name;
-    return (
-      `<text x="${labelWidth - 6}" y="${y + 12}" text-anchor="end">${xml(label)}</text>` +
-      `<rect x="${labelWidth}" y="${y + 2}" width="${width}" height="${rowHeight - 6}" fill="${colour[bar.outcome]}"/>` +
-      `<text x="${labelWidth + width + 4}" y="${y + 12}">${ms(bar.latencyMs)}</text>`
-    );
-  });
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 80}" height="${height}" font-family="sans-serif" font-size="11" role="img" aria-label="Median latency of the slowest checks">` +
-    shapes.join('') +
-    '</svg>'
-  );
 }
 
 function ms(value: number): string {
@@ -149,8 +138,4 @@ function ms(value: number): string {
 // A pipe or a line break would end the table cell early.
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function xml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

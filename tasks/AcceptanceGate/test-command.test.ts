@@ -188,7 +188,7 @@ describe('test command', () => {
         },
       ),
       (error: unknown) =>
-        error instanceof TaskError && error.key === 'TestCommandTimedOut' && error.args[1] === 7,
+        error instanceof TaskError && error.key === 'TestCommandTimedOut' && error.args[1] === '7 minutes',
     );
     assert.equal(runs, 1);
   });

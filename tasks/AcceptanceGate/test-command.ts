@@ -1,3 +1,4 @@
+import { counted } from '../shared/wording';
 import { TaskError } from '../shared/task-error';
 import { JUnitReadError, mergeRuns, parseJUnit, type TestCase } from './junit';
 import type { ShellExit } from './shell';
@@ -53,7 +54,8 @@ export async function runTestCommand(test: TestCommand, deps: TestCommandDeps): 
       { STAGING_BASE_URL: test.baseUrl },
       test.timeoutMinutes * 60_000,
     );
-    if (exit.timedOut) throw new TaskError('TestCommandTimedOut', [test.command, test.timeoutMinutes]);
+    if (exit.timedOut)
+      throw new TaskError('TestCommandTimedOut', [test.command, counted(test.timeoutMinutes, 'minute')]);
     const { exitCode } = exit;
     if (commandNotFound.includes(exitCode))
       throw new TaskError('TestCommandNotFound', [exitCode, programName(test.command), test.command]);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { CheckResult } from './check-runner';
 import type { HealthReport } from './health';
 import type { TestCase } from './junit';
-import { renderSummary } from './summary';
+import { latencyBar, renderSummary } from './summary';
 import { decideVerdict, type VerdictInput } from './verdict';
 
 function check(
@@ -157,7 +157,7 @@ describe('verdict', () => {
 });
 
 describe('summary', () => {
-  it('shows the verdict, the checks table, health against thresholds and an inline SVG chart, redacted', () => {
+  it('shows the verdict, the checks table with latency bars, health against thresholds, redacted, and no HTML', () => {
     const checks = [
       check('login', 'failed', { failures: ['echoed tok-SECRET'] }),
       check('health', 'passed', { latencyMs: 40 }),
@@ -176,13 +176,16 @@ describe('summary', () => {
       (text) => text.split('tok-SECRET').join('***'),
     );
     assert.match(markdown, /^## Acceptance gate: ❌ failed/);
-    assert.match(markdown, /\| login \| ❌ failed \| 12 ms \| – \| 1 \| echoed \*\*\* \|/);
+    assert.match(
+      markdown,
+      /\| login \| ❌ failed \| ▏? *█* *[▏▎▍▌▋▊▉]? \| 12 ms \| – \| 1 \| echoed \*\*\* \|/,
+    );
     assert.ok(
       markdown.indexOf('| login') < markdown.indexOf('| flappy') &&
         markdown.indexOf('| flappy') < markdown.indexOf('| health'),
     );
-    assert.match(markdown, /\| failedRatePercent \| 4.2 \| <= 1 \| ❌ crossed \|/);
-    assert.match(markdown, /<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^\n]*<rect[^\n]*<\/svg>/);
+    assert.match(markdown, /\| failed rate \| `failedRatePercent` \| 4\.2% \| <= 1% \| ❌ crossed \|/);
+    assert.doesNotMatch(markdown, /<[a-z/]/i, 'no raw HTML: Azure DevOps shows it as text');
     assert.doesNotMatch(markdown, /tok-SECRET/);
   });
 
@@ -194,5 +197,34 @@ describe('summary', () => {
     );
     assert.match(markdown, /\| c119 \| ❌ failed/);
     assert.match(markdown, /…and 70 more, all passed\./);
+  });
+
+  it('draws latency as a bar of block characters, as long as its share of the slowest', () => {
+    assert.equal(latencyBar(100, 100), '████████████');
+    assert.equal(latencyBar(50, 100), '██████');
+    assert.equal(latencyBar(1, 100), '▏');
+    assert.equal(latencyBar(0, 100), '▏');
+    assert.equal(latencyBar(55, 100), '██████▋');
+  });
+
+  it('puts the base URL, environment and stage in the heading', () => {
+    const markdown = renderSummary(
+      {
+        verdict: decideVerdict({ ...base, checks: [] }),
+        minPassRate: 100,
+        reasons: [],
+        checks: [],
+        tests: [],
+        target: {
+          baseUrl: 'https://orders-staging.contoso.com',
+          place: { environment: 'staging', stage: 'Acceptance' },
+        },
+      },
+      (t) => t,
+    );
+    assert.match(
+      markdown,
+      /^## Acceptance gate: .* · https:\/\/orders-staging\.contoso\.com · environment staging · stage Acceptance\n/,
+    );
   });
 });

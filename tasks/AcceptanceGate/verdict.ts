@@ -2,6 +2,7 @@ import type { CheckResult } from './check-runner';
 import type { HealthReport } from './health';
 import type { TestCase } from './junit';
 import type { Readiness } from './readiness';
+import { counted as countOf, metricValue, metricWords, percent } from '../shared/wording';
 
 /**
  * The gate's decision. Pure: the results in, pass or fail out, with one reason per
@@ -71,7 +72,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
       args: [
         input.readiness.url,
         Math.round(input.readiness.timeoutMs / 1000),
-        input.readiness.polls,
+        countOf(input.readiness.polls, 'poll'),
         input.readiness.lastSeen,
       ],
     });
@@ -97,14 +98,20 @@ export function decideVerdict(input: VerdictInput): Verdict {
       (failed.length > namesListed ? `; and ${failed.length - namesListed} more` : '');
     reasons.push({
       key: 'PassRateBelowMinimum',
-      args: [passRate, input.minPassRate, counts.failed, counted, listed],
+      args: [percent(passRate), percent(input.minPassRate), counts.failed, counted, listed],
     });
   }
   for (const figure of input.health?.figures ?? []) {
     if (figure.crossed) {
       reasons.push({
         key: 'HealthThresholdCrossed',
-        args: [figure.name, figure.value ?? 'no data', figure.threshold.operator, figure.threshold.limit],
+        args: [
+          metricWords(figure.name),
+          figure.name,
+          figure.value === undefined ? 'no data' : metricValue(figure.name, figure.value),
+          figure.threshold.operator,
+          metricValue(figure.name, figure.threshold.limit),
+        ],
       });
     }
   }

@@ -1,6 +1,4 @@
-import { writeFileSync } from 'node:fs';
 import { EOL } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenCredential } from '@azure/core-auth';
@@ -13,11 +11,12 @@ import { defaultRetryPolicy, type NetworkSettings } from '../shared/network';
 import { AcrCredentials } from '../shared/registry/acr-auth';
 import { RegistryClient } from '../shared/registry/client';
 import { Transport } from '../shared/registry/transport';
+import { readStepPlace, uploadSummary } from '../shared/summary-file';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
 import { chooseMethod, methods, parseConfig } from './config';
 import { promote } from './promote';
-import { renderSummary } from './summary';
+import { promotedArguments, renderSummary, summaryTitle } from './summary';
 
 void runTask(async () => {
   const started = performance.now();
@@ -114,17 +113,7 @@ void runTask(async () => {
     }
     tl.setVariable('imageDigest', report.digest, false, true);
     tl.setVariable('imageReference', imageReference, false, true);
-    const blobs = report.blobs;
-    say(
-      new TaskError('Promoted', [
-        imageReference,
-        blobs.copied,
-        blobs.copiedBytes,
-        blobs.mounted,
-        blobs.present,
-        report.referrers.length,
-      ]),
-    );
+    say(new TaskError('Promoted', promotedArguments(report, imageReference)));
     const summary = renderSummary(report, {
       sourceImage: source.registry + '/' + sourceImage,
       imageReference,
@@ -133,13 +122,10 @@ void runTask(async () => {
       durationMs: performance.now() - started,
       locked: config.lockAfterPromotion,
       imported: method === 'import',
+      place: readStepPlace(),
+      targetRegistry: target.registry,
     });
-    const file = join(
-      tl.getVariable('Agent.TempDirectory') || process.cwd(),
-      `acr-promote-${process.pid}.md`,
-    );
-    writeFileSync(file, summary);
-    tl.uploadSummary(file);
+    uploadSummary(summaryTitle(target.registry), summary);
     tl.setResult(tl.TaskResult.Succeeded, '');
   } finally {
     transport.close();

@@ -1,4 +1,33 @@
+import { describePlace, type StepPlace } from '../shared/summary-file';
+import { counted } from '../shared/wording';
 import type { PromoteReport } from './promote';
+
+/** The summary's title, which is also its file name: "Image promotion to contosoprod.azurecr.io". */
+export function summaryTitle(targetRegistry: string): string {
+  return `Image promotion to ${targetRegistry}`;
+}
+
+/**
+ * A platform as one name everywhere: `linux/arm64/v8` is `linux/arm64`, as containerd
+ * normalises it (v8 is arm64's only variant); other variants stay (`linux/arm/v7`).
+ */
+export function platformLabel(platform: string | undefined): string {
+  if (!platform) return '(none)';
+  return platform.replace(/^([^/]+)\/arm64\/v8$/, '$1/arm64');
+}
+
+/** `Promoted <ref>: 3 blobs copied (1.2 MiB), 0 mounted, 2 already there; 1 referrer.`: the log's arguments. */
+export function promotedArguments(report: PromoteReport, imageReference: string): string[] {
+  const blobs = report.blobs;
+  return [
+    imageReference,
+    counted(blobs.copied, 'blob'),
+    bytes(blobs.copiedBytes),
+    String(blobs.mounted),
+    String(blobs.present),
+    counted(report.referrers.length, 'referrer'),
+  ];
+}
 
 /** What the summary reports besides the promotion itself. */
 export interface RunFacts {
@@ -10,12 +39,16 @@ export interface RunFacts {
   readonly locked: boolean;
   /** Whether ARM imported the image server-side (the agent then copied only referrers). */
   readonly imported: boolean;
+  /** The stage and environment the step runs in, for the heading. */
+  readonly place?: StepPlace;
+  readonly targetRegistry: string;
 }
 
 /** The markdown summary attached to the run: digests, referrers, bytes moved and skipped, requests and time. */
 export function renderSummary(report: PromoteReport, facts: RunFacts): string {
+  const place = describePlace(facts.place ?? {});
   const lines = [
-    '### Image promoted',
+    `## Image promoted to ${facts.targetRegistry}${place ? ` · ${place}` : ''}`,
     '',
     `\`${facts.sourceImage}\` → \`${facts.imageReference}\``,
     '',
@@ -27,10 +60,16 @@ export function renderSummary(report: PromoteReport, facts: RunFacts): string {
   if (report.children.length > 0) {
     lines.push('', '| Platform | Digest |', '| --- | --- |');
     for (const child of report.children)
-      lines.push(`| ${child.platform ?? '(none)'} | \`${child.digest}\` |`);
+      lines.push(`| ${platformLabel(child.platform)} | \`${child.digest}\` |`);
   }
   if (report.referrers.length > 0) {
-    lines.push('', '| Referrer | Type | Refers to |', '| --- | --- | --- |');
+    lines.push(
+      '',
+      'Referrers (signatures, SBOMs, attestations), copied with the image:',
+      '',
+      '| Referrer | Type | Refers to |',
+      '| --- | --- | --- |',
+    );
     for (const referrer of report.referrers) {
       lines.push(`| \`${referrer.digest}\` | ${referrer.artifactType ?? ''} | \`${referrer.subject}\` |`);
     }
@@ -45,7 +84,7 @@ export function renderSummary(report: PromoteReport, facts: RunFacts): string {
     `| Already at the target | ${blobs.present} | ${bytes(blobs.presentBytes)} |`,
     '',
     `Manifests written: ${report.manifestsWritten}, already present: ${report.manifestsPresent}. ` +
-      `Requests: ${facts.requests} (${facts.retries} retried). Time: ${(facts.durationMs / 1000).toFixed(1)} s.`,
+      `${counted(facts.requests, 'request')} (${facts.retries} retried) in ${(facts.durationMs / 1000).toFixed(1)} s.`,
     '',
   );
   return lines.join('\n');

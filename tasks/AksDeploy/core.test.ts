@@ -5,7 +5,7 @@ import type { KubeObject } from '../shared/kubernetes/object';
 import { annotate, traceabilityAnnotations } from './annotations';
 import { applySetFor, parentObject, parseGroupKind, withMembership } from './apply-set';
 import { parseConflicts } from './cluster';
-import { crashingContainers, describeFailure } from './diagnosis';
+import { crashingContainers, describeFailure, diagnose } from './diagnosis';
 import { namespaceFor } from './placement';
 import { appliedObjectsOutput, summaryMarkdown } from './summary';
 import { podTemplateOf } from './workloads';
@@ -159,13 +159,18 @@ describe('AksDeploy core', () => {
         lastTimestamp: '2025-05-01T10:00:00Z',
       },
     ];
-    const text = describeFailure({
-      workload: 'Deployment/orders/api',
-      verdict: 'ProgressDeadlineExceeded: exceeded its progress deadline',
-      pods,
-      events,
-      logs: new Map([['api-2/api', ['panic: no DATABASE_URL']]]),
-    }).join('\n');
+    const text = describeFailure(
+      diagnose(
+        {
+          workload: 'Deployment/orders/api',
+          verdict: 'ProgressDeadlineExceeded: exceeded its progress deadline',
+          pods,
+          events,
+          logs: new Map([['api-2/api', ['panic: no DATABASE_URL']]]),
+        },
+        (text) => text,
+      ),
+    ).join('\n');
     for (const expected of [
       /^Deployment\/orders\/api: ProgressDeadlineExceeded/,
       /api-1, container api: ImagePullBackOff \(image contoso\.azurecr\.io\/api:9\)/,
@@ -237,8 +242,14 @@ describe('AksDeploy core', () => {
       rolloutStatus: 'Succeeded' as const,
     };
     assert.equal(appliedObjectsOutput(result.objects), 'Namespace//orders\nDeployment/orders/api');
-    const markdown = summaryMarkdown(result, false);
+    const markdown = summaryMarkdown(result, {
+      cluster: 'aks-orders',
+      namespace: 'orders',
+      place: {},
+      dryRun: false,
+      applySetRecord: 'orders/aksdeploy-0123456789ab',
+    });
     assert.match(markdown, /\| Deployment \| api \| orders \| configured \|/);
-    assert.match(markdown, /\| Deployment\/orders\/api \| done \| 2\.3 s \|/);
+    assert.match(markdown, /\| Deployment orders\/api \| ✅ rolled out \| 2\.3 s \|/);
   });
 });

@@ -1,6 +1,5 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { EOL } from 'node:os';
-import { join } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import {
@@ -8,7 +7,8 @@ import {
   KubernetesClient,
   KubernetesUnreachableError,
 } from '../shared/kubernetes/client';
-import { quoted as quotedRedacted } from '../shared/known-secrets';
+import { quoted as quotedRedacted, redactKnownSecrets } from '../shared/known-secrets';
+import { readStepPlace, uploadSummary } from '../shared/summary-file';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
 import { applySetFor } from './apply-set';
@@ -30,7 +30,7 @@ import { renderedMarkdown } from './render-summary';
 import { chooseRenderTool } from './render-tool';
 import { runCommand } from './run-command';
 import { run } from './run';
-import { appliedObjectsOutput, summaryMarkdown } from './summary';
+import { appliedObjectsOutput, summaryMarkdown, summaryTitle, type DeployTarget } from './summary';
 
 /**
  * AksDeploy@1: reads the inputs and the manifests once (rendering kustomization folders)
@@ -61,6 +61,8 @@ void runTask(async () => {
   const network = readNetworkSettings();
 
   let access;
+  // The cluster as the summary names it: the AKS cluster's name, or the API server's host.
+  let clusterLabel: string;
   if (inputs.cluster.type === 'azureResourceManager') {
     // Loaded on first use: @azure/identity and its company take longer to load than a
     // whole deploy through a Kubernetes connection needs to start.
@@ -77,6 +79,7 @@ void runTask(async () => {
       clusterName,
       useClusterAdmin,
     );
+    clusterLabel = clusterName;
   } else {
     // In a deployment job targeting an environment's Kubernetes resource, Azure Pipelines
     // fills this input with the resource's service connection, whose data holds its namespace.
@@ -85,6 +88,7 @@ void runTask(async () => {
     access = accessThroughKubernetesConnection(id, undefined);
     if (!inputs.namespace && access.namespace && !isNamespaceName(access.namespace))
       throw new TaskError('ConnectionNamespaceInvalid', [quoted(access.namespace), id]);
+    clusterLabel = URL.canParse(access.server) ? new URL(access.server).hostname : access.server;
     const resource = tl.getVariable('Environment.ResourceName');
     process.stdout.write(
       `Cluster ${access.server} through ${resource ? `the environment resource '${resource}' (connection '${id}')` : `the connection '${id}'`}${
@@ -93,6 +97,12 @@ void runTask(async () => {
     );
   }
 
+  const applySet = (namespace: string) =>
+    applySetFor(
+      tl.getVariable('System.TeamProjectId') ?? '',
+      tl.getVariable('System.DefinitionId') ?? '',
+      namespace,
+    );
   const client = new KubernetesClient(access, { network });
   const cluster = new Cluster(client);
   const started = Date.now();
@@ -118,12 +128,7 @@ void runTask(async () => {
           buildNumber: tl.getVariable('Build.BuildNumber'),
           jobName: tl.getVariable('Agent.JobName') ?? tl.getVariable('System.JobDisplayName'),
         }),
-        applySet: (namespace) =>
-          applySetFor(
-            tl.getVariable('System.TeamProjectId') ?? '',
-            tl.getVariable('System.DefinitionId') ?? '',
-            namespace,
-          ),
+        applySet,
       },
       {
         cluster,
@@ -131,13 +136,20 @@ void runTask(async () => {
         warn: (line) => tl.warning(line, tl.IssueSource.TaskInternal),
         progress: (percent, description) => tl.setProgress(percent, description),
         now: () => Date.now(),
+        redact: (text) => redactKnownSecrets(text),
       },
     );
     tl.setVariable('appliedObjects', appliedObjectsOutput(result.objects), false, true);
     tl.setVariable('rolloutStatus', result.rolloutStatus, false, true);
-    const file = join(tl.getVariable('Agent.TempDirectory') || process.cwd(), `aks-deploy-${process.pid}.md`);
-    writeFileSync(file, summaryMarkdown(result, inputs.dryRun) + renderedMarkdown(rendered));
-    tl.uploadSummary(file);
+    const namespace = inputs.namespace || access.namespace || 'default';
+    const target: DeployTarget = {
+      cluster: clusterLabel,
+      namespace,
+      place: readStepPlace(),
+      dryRun: inputs.dryRun,
+      applySetRecord: `${namespace}/${applySet(namespace).parentName}`,
+    };
+    uploadSummary(summaryTitle(target), summaryMarkdown(result, target) + renderedMarkdown(rendered));
     tl.debug(
       `${client.stats.requests} requests, ${client.stats.retries} retries, ${Date.now() - started} ms`,
     );

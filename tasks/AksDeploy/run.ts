@@ -15,7 +15,13 @@ import {
 } from './cluster';
 import type { PruneLimit } from './config';
 import { describeChanges, fieldChanges, type FieldChange } from './diff';
-import { crashingContainers, describeFailure } from './diagnosis';
+import {
+  crashingContainers,
+  describeFailure,
+  diagnose,
+  firstCause,
+  type WorkloadDiagnosis,
+} from './diagnosis';
 import type { ManifestObject } from './manifests';
 import { checkManifestNamespace } from './names';
 import { namespaceFor, placed, type NamespaceDefaults } from './placement';
@@ -54,6 +60,8 @@ export interface RunDeps {
   readonly warn: (line: string) => void;
   readonly progress: (percent: number, description: string) => void;
   readonly now: () => number;
+  /** Masks the job's secrets in what the task quotes from the cluster (pod logs, events), before it is cut. */
+  readonly redact: (text: string) => string;
 }
 
 /** One object applied (or that would be), for the summary and `appliedObjects`. */
@@ -71,7 +79,11 @@ export interface RolloutResult {
   readonly workload: string;
   readonly outcome: 'done' | 'failed' | 'timedOut' | 'rolledBack' | 'notRolledBack';
   readonly message: string;
+  /** How long the rollout ran until it was judged (the rollback's wait is `rollbackMs`). */
   readonly durationMs: number;
+  /** What a rollback put back: the revision and its container images. */
+  readonly restored?: { readonly revision: string; readonly images: readonly string[] };
+  readonly rollbackMs?: number;
 }
 
 /** The run's outcome; `failure` is set when the task must fail after reporting. */
@@ -79,6 +91,8 @@ export interface RunResult {
   readonly objects: readonly AppliedObject[];
   readonly rollouts: readonly RolloutResult[];
   readonly rolloutStatus: 'Succeeded' | 'Failed' | 'RolledBack' | 'Skipped' | 'DryRun';
+  /** Why each failed workload failed, for the summary. */
+  readonly diagnoses?: readonly WorkloadDiagnosis[];
   readonly failure?: TaskError;
 }
 
@@ -252,6 +266,10 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   if (conflicts.length > 0) throw oneOrMany(conflicts);
 
   const planned = [...first.map((r) => prepare(r.source, r.info!)), ...rest];
+  // Applied concurrently, listed in the order they were planned: the same order every run.
+  const position = new Map(planned.map((plan, index) => [objectKey(plan.object), index]));
+  const positionOf = (o: AppliedObject) => position.get(`${o.kind}/${o.namespace ?? ''}/${o.name}`) ?? 0;
+  applied.sort((a, b) => positionOf(a) - positionOf(b));
   const pruned = toPrune.map(({ object }) => ({
     kind: object.kind,
     ...(object.metadata.namespace ? { namespace: object.metadata.namespace } : {}),
@@ -278,8 +296,10 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
   const failing = waited.filter((w) => w.outcome !== 'done');
   if (failing.length === 0) return { objects: applied, rollouts: waited, rolloutStatus: 'Succeeded' };
 
-  const diagnosis: string[] = [];
-  for (const failed of failing) diagnosis.push(...(await explain(cluster, failed.latest, failed.verdict)));
+  const diagnoses: WorkloadDiagnosis[] = [];
+  for (const failed of failing)
+    diagnoses.push(await explain(cluster, failed.latest, failed.verdict, deps.redact));
+  for (const line of diagnoses.flatMap(describeFailure)) deps.log(line);
   let rollouts: RolloutResult[] = waited.map(({ workload, outcome, message, durationMs }) => ({
     workload,
     outcome,
@@ -303,15 +323,21 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
       config.rolloutTimeoutSeconds * 1000,
       deps,
     );
-    rollouts = rollouts.map((r) => rolledBack.get(r.workload) ?? r);
+    // The rollout keeps its own duration; the rollback's wait is told apart.
+    rollouts = rollouts.map((r) => {
+      const back = rolledBack.get(r.workload);
+      return back ? { ...back, durationMs: r.durationMs, rollbackMs: back.durationMs } : r;
+    });
     if ([...rolledBack.values()].some((r) => r.outcome === 'rolledBack')) status = 'RolledBack';
-    for (const result of rolledBack.values()) diagnosis.push(`${result.workload}: ${result.message}`);
+    for (const result of rolledBack.values()) deps.log(`${result.workload}: ${result.message}`);
   }
   return {
     objects: applied,
     rollouts,
     rolloutStatus: status,
-    failure: new TaskError('RolloutFailed', [failing.length, waited.length, diagnosis.join('\n')]),
+    diagnoses,
+    // One line that ends with the first cause; the whole diagnosis is in the log and the summary.
+    failure: new TaskError('RolloutFailed', [failing.length, waited.length, firstCause(diagnoses[0]!)]),
   };
 }
 
@@ -579,8 +605,13 @@ async function waitForRollouts(
   });
 }
 
-/** Reads pods, events and crash logs of a failing workload and formats them. */
-async function explain(cluster: Cluster, workload: KubeObject, verdict: string): Promise<string[]> {
+/** Reads pods, events and crash logs of a failing workload and diagnoses them. */
+async function explain(
+  cluster: Cluster,
+  workload: KubeObject,
+  verdict: string,
+  redact: (text: string) => string,
+): Promise<WorkloadDiagnosis> {
   const pods = await cluster.podsOf(workload);
   const namespace = workload.metadata.namespace;
   const replicaSets =
@@ -599,7 +630,7 @@ async function explain(cluster: Cluster, workload: KubeObject, verdict: string):
   for (const { pod, container } of crashingContainers(pods).slice(0, 3)) {
     logs.set(`${pod}/${container}`, await cluster.lastLogLines(namespace, pod, container));
   }
-  return describeFailure({ workload: objectKey(workload), verdict, pods, events, logs });
+  return diagnose({ workload: objectKey(workload), verdict, pods, events, logs }, redact);
 }
 
 /**
@@ -623,6 +654,7 @@ async function rollBack(
     results.set(key, { workload: key, outcome: 'notRolledBack', message, durationMs: 0 });
   };
   const toWait: { plan: Planned; live: KubeObject }[] = [];
+  const revisions = new Map<string, { revision: string; images: string[] }>();
   for (const { key, info, applied, live, existedBefore } of failed) {
     if (!(rollbackKinds as readonly string[]).includes(live.kind) || groupOf(live) !== 'apps') continue;
     if (!existedBefore) {
@@ -635,6 +667,7 @@ async function rollBack(
       continue;
     }
     deps.log(`${key}: rolling back to revision ${restored.revision}`);
+    revisions.set(key, { revision: restored.revision, images: podImages(restored.live) });
     toWait.push({
       plan: { source: { object: live, file: '', document: 0 }, info, object: live },
       live: restored.live,
@@ -648,10 +681,22 @@ async function rollBack(
       workload: result.workload,
       outcome: ok ? 'rolledBack' : 'notRolledBack',
       message: ok
-        ? 'rolled back to its previous revision, which is ready'
+        ? `rolled back to its previous revision, which is ready (revision ${revisions.get(result.workload)?.revision ?? '?'})`
         : `rollback did not become ready: ${result.message}`,
       durationMs: result.durationMs,
+      ...(ok && revisions.has(result.workload) ? { restored: revisions.get(result.workload)! } : {}),
     });
   }
   return results;
+}
+
+/** The container images of a workload's pod template, init containers first. */
+function podImages(workload: KubeObject): string[] {
+  const template = isRecord(workload.spec) && isRecord(workload.spec.template) ? workload.spec.template : {};
+  const spec = isRecord(template.spec) ? template.spec : {};
+  return ['initContainers', 'containers'].flatMap((field) =>
+    (Array.isArray(spec[field]) ? (spec[field] as unknown[]) : [])
+      .filter(isRecord)
+      .map((container) => String(container.image ?? '')),
+  );
 }

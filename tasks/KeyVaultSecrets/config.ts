@@ -1,8 +1,9 @@
+import { isAbsolute, relative, resolve } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { boolean, integer, numberedLines, oneOf, optionalString, requiredString } from '../shared/inputs';
 import { quoted } from '../shared/known-secrets';
 import { TaskError, TaskErrors } from '../shared/task-error';
-import { exportFormats, exportPath } from './export';
+import { exportFormats, exportPath, type ExportFormat } from './export';
 import { namingModes, type Naming } from './naming';
 import { parseRules } from './rules';
 import type { RunConfig } from './run';
@@ -35,8 +36,20 @@ export function readInputs(): TaskInputs {
     naming,
     allowEmptyValues,
     concurrency,
-    ...(file ? { export: { path: exportPath(file, tempDirectory, workingDirectory), format } } : {}),
+    ...(file
+      ? { export: exportTarget(exportPath(file, tempDirectory, workingDirectory), format, tempDirectory) }
+      : {}),
   };
+}
+
+// A file under Agent.TempDirectory is deleted with it after the job.
+function exportTarget(
+  path: string,
+  format: ExportFormat,
+  tempDirectory: string,
+): NonNullable<RunConfig['export']> {
+  const inside = relative(resolve(tempDirectory), resolve(path));
+  return { path, format, temporary: inside !== '' && !inside.startsWith('..') && !isAbsolute(inside) };
 }
 
 function readPrefix(): string {

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { EOL } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import { readAzureRmConnection } from '../shared/azure-connection';
@@ -8,11 +8,13 @@ import { createCredential, signInError } from '../shared/azure-credential';
 import { boolean } from '../shared/inputs';
 import { quoted } from '../shared/known-secrets';
 import { defaultRetryPolicy } from '../shared/network';
+import { readStepPlace, uploadSummary } from '../shared/summary-file';
 import { TaskError } from '../shared/task-error';
 import { localise, runTask } from '../shared/task-shell';
 import { readInputs } from './config';
 import { checkExportTarget } from './export-target';
 import { run } from './run';
+import { summaryTitle } from './summary';
 import { setSecretVariable } from './variables';
 import { createVaultClient } from './vault';
 import { resolveVaultAddress } from './vault-url';
@@ -35,10 +37,9 @@ void runTask(async () => {
   const connection = readAzureRmConnection('azureSubscription');
   const vault = resolveVaultAddress(inputs.keyVault, connection.cloud);
   const network = readNetworkSettings();
-  const tempDirectory = tl.getVariable('Agent.TempDirectory') || process.cwd();
 
   await run(
-    { ...inputs, vaultName: vault.name },
+    { ...inputs, vaultName: vault.name, place: readStepPlace() },
     {
       vault: createVaultClient(vault.url, createCredential(connection, network), network, defaultRetryPolicy),
       setSecretVariable,
@@ -46,11 +47,7 @@ void runTask(async () => {
       warn: (warning) => tl.warning(localise(warning), tl.IssueSource.TaskInternal),
       info: say,
       writeSecretFile,
-      uploadSummary: (markdown) => {
-        const file = join(tempDirectory, `keyvault-secrets-${process.pid}.md`);
-        writeFileSync(file, markdown);
-        tl.uploadSummary(file);
-      },
+      uploadSummary: (markdown) => uploadSummary(summaryTitle(vault.name), markdown),
       describeSignInFailure: (cause) => signInError(cause, connection),
       now: () => new Date(),
     },

@@ -125,7 +125,7 @@ describe('KeyVaultSecrets run', () => {
     assert.equal(calls.list, 1);
     assert.match(seen.summary, /\| DB_PASSWORD \| db-password \| `a{32}` \| set \|/);
     assert.ok(!seen.summary.includes('k3y-value') && !seen.summary.includes('p@ss'));
-    assert.deepEqual(seen.infos, ['SecretsLoaded:2|kv1']);
+    assert.deepEqual(seen.infos, ['SecretsLoaded:2 secrets|kv1']);
   });
 
   it('exact rules alone never list (Get is enough)', async () => {
@@ -202,15 +202,29 @@ describe('KeyVaultSecrets run', () => {
     assert.deepEqual(await failures(run(config(['*']), deps)), ['VaultNotFound:kv1|kv1']);
   });
 
-  it('exports what it set, and warns once that a file holds secrets', async () => {
+  it('exports what it set, and warns once that a file outside the temporary folder holds secrets', async () => {
     const { vault } = fakeVault({ a: { value: 'value-a' }, b: { value: 'line1\nline2' } });
     const { deps, seen } = harness(vault);
-    await run(config(['*'], { export: { path: '/tmp/x/app.json', format: 'json' } }), deps);
+    await run(config(['*'], { export: { path: '/tmp/x/app.json', format: 'json', temporary: false } }), deps);
     assert.deepEqual(JSON.parse(seen.files.get('/tmp/x/app.json') ?? ''), {
       a: 'value-a',
       b: 'line1\nline2',
     });
-    assert.deepEqual(seen.warnings, ['ExportHoldsSecrets:/tmp/x/app.json|2']);
+    assert.deepEqual(seen.warnings, ['ExportHoldsSecrets:/tmp/x/app.json|2 secret values']);
+  });
+
+  it('says once, as an info line, that a file under Agent.TempDirectory holds a secret', async () => {
+    const { vault } = fakeVault({ a: { value: 'value-a' } });
+    const { deps, seen } = harness(vault);
+    await run(
+      config(['*'], { export: { path: '/agent/_temp/app.env', format: 'dotenv', temporary: true } }),
+      deps,
+    );
+    assert.deepEqual(seen.warnings, []);
+    assert.deepEqual(seen.infos, [
+      'ExportInTempDirectory:/agent/_temp/app.env|1 secret value',
+      'SecretsLoaded:1 secret|kv1',
+    ]);
   });
 
   it('collapses Gets refused for want of permission into one line per kind, beside the other problems', async () => {
@@ -339,7 +353,7 @@ describe('KeyVaultSecrets run, fetching while the listing pages in', () => {
       run(
         config(['*'], {
           naming: { mode: 'upperSnake', prefix: '' },
-          export: { path: '/tmp/x/app.env', format: 'dotenv' },
+          export: { path: '/tmp/x/app.env', format: 'dotenv', temporary: false },
         }),
         deps,
       ),

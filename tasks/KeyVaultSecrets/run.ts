@@ -1,4 +1,6 @@
+import type { StepPlace } from '../shared/summary-file';
 import { TaskError, TaskErrors } from '../shared/task-error';
+import { counted } from '../shared/wording';
 import {
   classifyVaultError,
   failureMessage,
@@ -32,7 +34,14 @@ export interface RunConfig {
   readonly naming: Naming;
   readonly allowEmptyValues: boolean;
   readonly concurrency: number;
-  readonly export?: { readonly path: string; readonly format: ExportFormat };
+  /** The stage and environment the step runs in, for the summary's heading. */
+  readonly place?: StepPlace;
+  readonly export?: {
+    readonly path: string;
+    readonly format: ExportFormat;
+    /** Under Agent.TempDirectory, which the agent deletes after the job. */
+    readonly temporary: boolean;
+  };
 }
 
 /** The effects the core asks of its shell: the vault, the agent's variables and files. */
@@ -229,14 +238,18 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<void> {
         config.export.path,
         renderExport(config.export.format, entries, config.export.path),
       );
-      deps.warn(new TaskError('ExportHoldsSecrets', [config.export.path, entries.length]));
+      // A file the agent deletes after the job is said once, plainly; one that outlives it is a warning.
+      const holds = counted(entries.length, 'secret value');
+      if (config.export.temporary)
+        deps.info(new TaskError('ExportInTempDirectory', [config.export.path, holds]));
+      else deps.warn(new TaskError('ExportHoldsSecrets', [config.export.path, holds]));
     } catch (error) {
       if (!(error instanceof TaskError)) throw error;
       errors.push(error);
     }
   }
-  deps.info(new TaskError('SecretsLoaded', [set.length, config.vaultName]));
-  deps.uploadSummary(renderSummary(config.vaultName, outcomes));
+  deps.info(new TaskError('SecretsLoaded', [counted(set.length, 'secret'), config.vaultName]));
+  deps.uploadSummary(renderSummary(config.vaultName, outcomes, config.place));
 
   if (errors.length > 0) throw new TaskErrors(errors);
 }
