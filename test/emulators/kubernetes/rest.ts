@@ -542,6 +542,16 @@ function checkName(body: KubeObject, name: string): void {
 }
 
 function parseBody(request: EmulatedRequest): KubeObject {
+  // Only JSON bodies: kubectl 1.32 sends some built-in kinds as protobuf first, and on 415
+  // falls back to JSON, as client-go does with a server that lacks an encoding.
+  const type = request.headers['content-type'] ?? '';
+  if (/protobuf|cbor/.test(type)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
+  }
   try {
     const value: unknown = JSON.parse(request.body.toString() || 'null');
     if (!value || typeof value !== 'object') throw new Error('not an object');
