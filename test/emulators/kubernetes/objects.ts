@@ -320,13 +320,10 @@ export class ObjectService {
         ...updated,
         metadata: { ...updated.metadata, resourceVersion: current.metadata.resourceVersion },
       });
-    if (
-      deepEqual(
-        { ...current, metadata: { ...current.metadata, resourceVersion: undefined } },
-        { ...updated, metadata: { ...updated.metadata, resourceVersion: undefined } },
-      )
-    ) {
-      // A write that changes nothing leaves the resourceVersion alone, as etcd does.
+    if (deepEqual(comparable(current), comparable(updated))) {
+      // A write that changes nothing leaves the resourceVersion alone, as etcd does; nor
+      // does a managedFields time alone count (apimachinery's
+      // IgnoreManagedFieldsTimestampsTransformer), so a repeated apply is a no-op.
       return asServed(type, current);
     }
     if (
@@ -497,6 +494,16 @@ function withPolicyFinalizers(
 
 function scoped(type: ResourceType, namespace: string | undefined): string | undefined {
   return type.namespaced ? namespace : undefined;
+}
+
+// An object as a write is compared with what is stored: without its resourceVersion and
+// the times of its managedFields entries.
+function comparable(object: KubeObject): KubeObject {
+  const managedFields = (object.metadata.managedFields as KubeObject[] | undefined)?.map((entry) => ({
+    ...entry,
+    time: undefined,
+  }));
+  return { ...object, metadata: { ...object.metadata, resourceVersion: undefined, managedFields } };
 }
 
 function hasGeneration(type: ResourceType, object: KubeObject): boolean {
