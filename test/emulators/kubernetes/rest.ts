@@ -116,10 +116,11 @@ function route(context: RestContext, request: EmulatedRequest, user: string): Em
   if (!isSelfReview(parsed.type) && !context.authorization.allows(access)) throw forbidden(access);
   if (isReview(parsed.type)) {
     if (request.method !== 'POST' || parsed.name !== undefined) throw methodNotAllowed(request.method);
-    checkKind(parsed.type, parseBody(request));
+    const review = parseBody(request);
+    checkKind(parsed.type, review);
     return json(
       201,
-      answerReview(parsed.type, parseBody(request), {
+      answerReview(parsed.type, review, {
         user,
         namespace: parsed.namespace,
         authorization: context.authorization,

@@ -319,14 +319,14 @@ const columnsByKind: Record<string, Column[]> = {
     {
       name: 'Controller',
       type: 'string',
+      // `statefulset.apps/db`, as kubectl names the owner.
       cell: (o) => {
         const owner = ((o.metadata.ownerReferences ?? []) as KubeObject[]).find((each) => each.controller);
-        return owner
-          ? `${String(owner.apiVersion).split('/')[0]}/${String(owner.kind).toLowerCase()}/${owner.name}`.replace(
-              /^v1\//,
-              '',
-            )
-          : '<none>';
+        if (!owner) return '<none>';
+        const group = String(owner.apiVersion ?? '').includes('/')
+          ? String(owner.apiVersion).split('/')[0]
+          : '';
+        return `${String(owner.kind).toLowerCase()}${group ? `.${group}` : ''}/${owner.name}`;
       },
     },
     { name: 'Revision', type: 'integer', cell: (o) => o.revision ?? 0 },
