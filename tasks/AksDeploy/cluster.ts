@@ -6,6 +6,24 @@ import { logLineCount } from './diagnosis';
 /** The field manager of every write: the task's name, as the issue asks. */
 export const fieldManager = 'AksDeploy';
 
+/** What an access review asks about (authorization.k8s.io/v1 ResourceAttributes). */
+export interface ResourceAttributes {
+  readonly verb: string;
+  /** '' for the core group. */
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
+/** A SelfSubjectAccessReview's answer. */
+export interface AccessDecision {
+  readonly allowed: boolean;
+  /** Why, in the authorizer's words, when it gave any. */
+  readonly reason?: string;
+}
+
 /** A field another manager owns, from a 409 on apply. */
 export interface FieldConflict {
   readonly field: string;
@@ -183,6 +201,100 @@ export class Cluster {
     return this.client.follow(collectionPath(info, namespace), resourceVersion, onChange, signal, relist, {
       ...selectors,
     });
+  }
+
+  /**
+   * The HorizontalPodAutoscalers in a namespace (autoscaling/v2, else v1: both name their
+   * target in spec.scaleTargetRef), or none when the cluster serves neither.
+   */
+  async autoscalers(namespace: string): Promise<KubeObject[]> {
+    for (const apiVersion of ['autoscaling/v2', 'autoscaling/v1']) {
+      const info = await this.discovery.resolve(apiVersion, 'HorizontalPodAutoscaler');
+      if (info) return (await this.list(info, namespace)).items;
+    }
+    return [];
+  }
+
+  /**
+   * Asks whether the identity may do something: a SelfSubjectAccessReview, which every
+   * authenticated identity may create (RBAC's system:basic-user), answered without storing
+   * anything, so it is safe to resend.
+   */
+  async accessReview(attributes: ResourceAttributes): Promise<AccessDecision> {
+    const { body } = await this.client.request<{ status?: { allowed?: boolean; reason?: string } }>({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: attributes },
+      },
+      idempotent: true,
+    });
+    const reason = body.status?.reason;
+    return { allowed: body.status?.allowed === true, ...(reason ? { reason } : {}) };
+  }
+
+  /** The identity's user name, as the cluster sees it (a SelfSubjectReview), or undefined when it cannot tell. */
+  async userName(): Promise<string | undefined> {
+    try {
+      const { body } = await this.client.request<{ status?: { userInfo?: { username?: string } } }>({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+        idempotent: true,
+      });
+      return body.status?.userInfo?.username || undefined;
+    } catch (error) {
+      if (error instanceof KubernetesApiError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Waits until an object is gone (watching it by name), for at most `timeoutMs`; true
+   * when it went. An object being deleted can take a while: a namespace is emptied first,
+   * pods stop within their grace period, finalizers run.
+   */
+  async waitUntilGone(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const controller = new AbortController();
+    const selectors = { fieldSelector: `metadata.name=${name}` };
+    let gone = false;
+    const relist = async (): Promise<string> => {
+      const { items, resourceVersion } = await this.list(info, namespace, selectors);
+      if (items.length === 0) {
+        gone = true;
+        controller.abort();
+      }
+      return resourceVersion;
+    };
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const from = await relist();
+      if (!gone)
+        await this.watch(
+          info,
+          namespace,
+          from,
+          (event) => {
+            if (event.type === 'DELETED') {
+              gone = true;
+              controller.abort();
+            }
+          },
+          controller.signal,
+          relist,
+          selectors,
+        );
+    } finally {
+      clearTimeout(timer);
+    }
+    return gone;
   }
 
   /** Pods matching a workload's selector. */

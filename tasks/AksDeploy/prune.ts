@@ -64,6 +64,8 @@ export async function findPruneCandidates(
     for (const namespace of info.namespaced ? searchNamespaces : [undefined]) {
       const { items } = await cluster.list(info, namespace, { labelSelector: `${partOfLabel}=${set.id}` });
       for (const item of items) {
+        // One already being deleted (its namespace terminating, finalizers running) is going anyway.
+        if (item.metadata.deletionTimestamp) continue;
         if (item.metadata.labels?.[partOfLabel] === set.id && !current.has(objectKey(item)))
           candidates.push({ info, object: item });
       }

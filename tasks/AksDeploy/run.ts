@@ -4,6 +4,7 @@ import { TaskError, TaskErrors } from '../shared/task-error';
 import { KubernetesApiError } from '../shared/kubernetes/client';
 import { annotate, withoutTraceabilityFields } from './annotations';
 import { withMembership, type ApplySet } from './apply-set';
+import { autoscalerOf, keepingLiveReplicas, replicasOf } from './autoscaling';
 import {
   builtIn,
   Cluster,
@@ -22,6 +23,7 @@ import {
   firstCause,
   type WorkloadDiagnosis,
 } from './diagnosis';
+import { explainForbidden } from './forbidden';
 import type { ManifestObject } from './manifests';
 import { checkManifestNamespace } from './names';
 import { namespaceFor, placed, type NamespaceDefaults } from './placement';
@@ -104,12 +106,25 @@ interface Planned {
 
 const applyConcurrency = 16;
 
+/** How long an object being deleted (a terminating namespace, say) is waited for before it is created again. */
+const deletionWaitMs = 300_000;
+
 /**
  * Finds what a prune would delete (before anything is applied, so that a refused prune
  * changes nothing), applies the manifests, prunes, waits on the rollouts, and explains
- * and rolls back a failure.
+ * and rolls back a failure. A refusal (403) is explained by the permission it lacks.
  */
 export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> {
+  try {
+    return await deploy(config, deps);
+  } catch (error) {
+    if (error instanceof KubernetesApiError && error.status === 403)
+      throw await explainForbidden(deps.cluster, error);
+    throw error;
+  }
+}
+
+async function deploy(config: RunConfig, deps: RunDeps): Promise<RunResult> {
   const { cluster } = deps;
   const sources = config.manifests;
 
@@ -153,6 +168,7 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
 
   const knownNow = resolved.filter((r) => r.info).map((r) => prepare(r.source, r.info!));
   await checkNamespacesExist(cluster, knownNow, sources);
+  const autoscalers = await readAutoscalers(cluster, knownNow, deps);
 
   // What a prune would delete is known before anything is applied. Kinds whose CRD comes
   // with these manifests cannot be resolved yet, and so cannot have members from before.
@@ -170,8 +186,34 @@ export async function run(config: RunConfig, deps: RunDeps): Promise<RunResult> 
     await forEachLimited(planned, applyConcurrency, async (plan) => {
       const { info } = plan;
       let { object } = plan;
-      const previous = await cluster.get(info, object.metadata.namespace, object.metadata.name ?? '');
+      let previous = await cluster.get(info, object.metadata.namespace, object.metadata.name ?? '');
+      if (previous?.metadata.deletionTimestamp) {
+        // Applied now, it would be changed and then deleted all the same: wait it out, then create it.
+        deps.log(`${describe(object)} is being deleted: waiting until it is gone to create it again`);
+        if (
+          !(await cluster.waitUntilGone(
+            info,
+            object.metadata.namespace,
+            object.metadata.name ?? '',
+            deletionWaitMs,
+          ))
+        )
+          throw new TaskError('ObjectStillDeleting', [
+            describe(object),
+            deletionWaitMs / 1000,
+            (previous.metadata.finalizers as string[] | undefined)?.join(', ') || 'none',
+          ]);
+        previous = undefined;
+      }
       before.set(objectKey(object), previous);
+      const autoscaler = previous ? autoscalerOf(object, autoscalers) : undefined;
+      const wanted = replicasOf(object);
+      if (autoscaler && previous && wanted !== undefined) {
+        object = keepingLiveReplicas(object, previous);
+        deps.log(
+          `${describe(object)}: replicas left to the HorizontalPodAutoscaler ${autoscaler.metadata.name} (${String(replicasOf(previous))} now); the manifest's ${wanted} is not applied`,
+        );
+      }
       let result = await applyOrInvalid(cluster, info, object, previous, applyOptions);
       // Fields an earlier version of this task wrote when it rolled back (an Update under
       // the same name, which the API server tells apart from this Apply) are its own:
@@ -352,9 +394,40 @@ const namespacesInfo: ResourceInfo = {
 };
 
 /**
- * Every namespace the objects go to must exist or be created by the manifests: checked
- * (one read each) before anything is applied, so that a missing one is one clear line
- * and not a 404 halfway through the apply.
+ * The HorizontalPodAutoscalers that may scale the objects: those in the manifests and
+ * those on the cluster, in each namespace where an object sets replicas (none is read
+ * otherwise). An identity that may not list them gets the manifests' alone, with a line.
+ */
+async function readAutoscalers(
+  cluster: Cluster,
+  planned: readonly Planned[],
+  deps: RunDeps,
+): Promise<KubeObject[]> {
+  const found = planned
+    .map((plan) => plan.object)
+    .filter((object) => object.kind === 'HorizontalPodAutoscaler' && groupOf(object) === 'autoscaling');
+  const namespaces = new Set(
+    planned
+      .filter((plan) => replicasOf(plan.object) !== undefined && plan.object.metadata.namespace)
+      .map((plan) => plan.object.metadata.namespace!),
+  );
+  for (const namespace of namespaces) {
+    try {
+      found.push(...(await cluster.autoscalers(namespace)));
+    } catch (error) {
+      if (!(error instanceof KubernetesApiError && error.status === 403)) throw error;
+      deps.log(
+        `HorizontalPodAutoscalers in ${namespace} cannot be read (forbidden): replicas are applied as the manifests set them`,
+      );
+    }
+  }
+  return found;
+}
+
+/**
+ * Every namespace the objects go to must exist or be created by the manifests, and not be
+ * being deleted: checked (one read each) before anything is applied, so that a missing or
+ * terminating one is one clear line and not a 404 or 403 halfway through the apply.
  */
 async function checkNamespacesExist(
   cluster: Cluster,
@@ -370,8 +443,10 @@ async function checkNamespacesExist(
     planned.map((p) => p.object.metadata.namespace).filter((ns): ns is string => !!ns && !created.has(ns)),
   );
   for (const namespace of needed) {
-    if (!(await cluster.get(namespacesInfo, undefined, namespace)))
-      throw new TaskError('NamespaceNotFound', [namespace]);
+    const live = await cluster.get(namespacesInfo, undefined, namespace);
+    if (!live) throw new TaskError('NamespaceNotFound', [namespace]);
+    if (live.metadata.deletionTimestamp)
+      throw new TaskError('NamespaceTerminating', [namespace, String(live.metadata.deletionTimestamp)]);
   }
 }
 

@@ -413,9 +413,19 @@ describe('emulated Kubernetes API server (client-node)', () => {
         .length,
       0,
     );
-    assert.equal(
-      (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=cascade' })).items.length,
-      0,
+    // The pods stop within their grace period (30 s, scaled), then go.
+    const stopping = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=cascade' }))
+      .items;
+    assert.equal(stopping.length, 2);
+    assert.ok(
+      stopping.every(
+        (pod) => pod.metadata?.deletionTimestamp && pod.metadata.deletionGracePeriodSeconds === 30,
+      ),
+    );
+    await until(
+      async () =>
+        (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=cascade' })).items
+          .length === 0,
     );
   });
 

@@ -1,10 +1,13 @@
 import type { EmulatedRequest, Handler } from '../types';
+import { AutoscalerController } from './controllers/autoscaler';
 import { ImageBehaviours, type ImageBehaviour } from './controllers/behaviours';
 import { listKind, type ControllerContext } from './controllers/context';
 import { reconcileDaemonSets } from './controllers/daemonset';
 import { DeploymentController } from './controllers/deployment';
+import { collectGarbage } from './controllers/garbage-collector';
 import { reconcileJobs } from './controllers/job';
 import { Kubelet, type ImageExists } from './controllers/kubelet';
+import { NamespaceController } from './controllers/namespace';
 import { reconcileReplicaSets } from './controllers/replicaset';
 import { schedulePods } from './controllers/scheduler';
 import { reconcileStatefulSets } from './controllers/statefulset';
@@ -12,6 +15,7 @@ import { TypeRegistry } from './discovery';
 import { clone, type KubeObject } from './object';
 import { ObjectService } from './objects';
 import { answerKubernetes, type AccessRequest } from './rest';
+import type { Rules } from './reviews';
 import { ObjectStore, type WatchEvent } from './store';
 
 /** A node of the cluster's one agent pool. */
@@ -85,6 +89,8 @@ export class EmulatedCluster {
   private readonly verifyToken?: (token: string) => boolean | string;
   private readonly kubelet: Kubelet;
   private readonly deployments: DeploymentController;
+  private readonly namespaces: NamespaceController;
+  private readonly autoscalers: AutoscalerController;
   /** Pending wake-ups by the time they are due, with the objects they are for. */
   private readonly timers = new Map<number, { timer: NodeJS.Timeout; objects: KubeObject[] }>();
   private scale: number;
@@ -133,6 +139,8 @@ export class EmulatedCluster {
     };
     this.kubelet = new Kubelet(context, this.behaviours, options.imageExists ?? (async () => true));
     this.deployments = new DeploymentController(context);
+    this.namespaces = new NamespaceController(context);
+    this.autoscalers = new AutoscalerController(context);
     this.controllerContext = context;
     this.bootstrap(options.nodes ?? defaultNodes(options.name));
     this.store.onChange((event) => this.changed(event));
@@ -151,9 +159,10 @@ export class EmulatedCluster {
 
   /**
    * Decides what an authenticated user may do (AKS's Azure RBAC, or Kubernetes RBAC);
-   * everything is allowed unless a test sets it. Refusals answer 403 Forbidden.
+   * everything is allowed unless a test sets it. Refusals answer 403 Forbidden, and
+   * SelfSubjectAccessReviews (`kubectl auth can-i`) answer from it too.
    */
-  authorize: (access: AccessRequest) => boolean = () => true;
+  authorize: (access: AccessRequest) => boolean = allowEverything;
 
   /** Accepts another static bearer token, for a named user. */
   addToken(token: string, user = 'token-user'): void {
@@ -192,7 +201,13 @@ export class EmulatedCluster {
       {
         objects: this.objects,
         authenticate: (incoming) => this.authenticate(incoming),
-        authorize: (access) => this.authorize(access),
+        authorization: {
+          allows: (access) => this.authorize(access),
+          // Left as it is, every user is a cluster admin, whose rules are known; a test's
+          // authorizer stands for AKS's Azure RBAC webhook, which cannot list them.
+          rules: () => (this.authorize === allowEverything ? clusterAdminRules : undefined),
+        },
+        userOfToken: (token) => this.userOfToken(token),
         readLogs: (pod, options) => this.kubelet.readLogs(pod, options),
       },
       request,
@@ -201,7 +216,10 @@ export class EmulatedCluster {
 
   private authenticate(request: EmulatedRequest): string | undefined {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) return undefined;
+    return token ? this.userOfToken(token) : undefined;
+  }
+
+  private userOfToken(token: string): string | undefined {
     const known = this.tokens.get(token);
     if (known) return known;
     const verified = this.verifyToken?.(token);
@@ -216,7 +234,7 @@ export class EmulatedCluster {
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       create('', 'Namespace', { metadata: { name } });
     }
-    for (const node of nodes) {
+    for (const [index, node] of nodes.entries()) {
       // A node's status is a subresource, dropped on create as a real API server drops it;
       // the kubelet posts it once it has registered the node.
       const registration = {
@@ -245,7 +263,12 @@ export class EmulatedCluster {
               message: 'kubelet is posting ready status',
             },
           ],
+          addresses: [
+            { type: 'InternalIP', address: `10.224.0.${4 + index}` },
+            { type: 'Hostname', address: node.name },
+          ],
           nodeInfo: {
+            kernelVersion: '5.15.0-1074-azure',
             kubeletVersion: 'v1.31.3',
             osImage: 'Ubuntu 22.04.5 LTS',
             containerRuntimeVersion: 'containerd://1.7.23-1',
@@ -350,7 +373,10 @@ export class EmulatedCluster {
       this.everything = false;
       this.current = this.pending;
       this.pending = new Set();
+      collectGarbage(this.controllerContext);
+      this.namespaces.reconcile();
       this.ensureServiceAccounts();
+      this.autoscalers.reconcile();
       this.deployments.reconcile();
       reconcileReplicaSets(this.controllerContext);
       reconcileStatefulSets(this.controllerContext);
@@ -365,6 +391,7 @@ export class EmulatedCluster {
   private ensureServiceAccounts(): void {
     const accounts = this.types.byKind('', 'ServiceAccount')!;
     for (const namespace of listKind(this.controllerContext, '', 'Namespace')) {
+      if (namespace.metadata.deletionTimestamp) continue;
       const name = namespace.metadata.name;
       if (!this.objects.find(accounts, name, 'default')) {
         this.objects.create(
@@ -376,11 +403,23 @@ export class EmulatedCluster {
   }
 }
 
+function allowEverything(): boolean {
+  return true;
+}
+
+// The cluster-admin ClusterRole's rules, as a SelfSubjectRulesReview lists them.
+const clusterAdminRules: Rules = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+};
+
 function groupOfKind(kind: string): string {
   if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ControllerRevision'].includes(kind))
     return 'apps';
   if (['Job', 'CronJob'].includes(kind)) return 'batch';
   if (kind === 'CustomResourceDefinition') return 'apiextensions.k8s.io';
+  if (kind === 'HorizontalPodAutoscaler') return 'autoscaling';
+  if (kind === 'EndpointSlice') return 'discovery.k8s.io';
   return '';
 }
 

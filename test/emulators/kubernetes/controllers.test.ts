@@ -28,8 +28,11 @@ describe('emulated Kubernetes controllers', () => {
       k8s.PatchStrategy.ServerSideApply,
     );
   const get = (kind: string, name: string) => fixture.cluster.getObject(kind, 'default', name)!;
+  // The pods that run: those being deleted (stopping within their grace period) are left out.
   const pods = (label: string) =>
-    fixture.cluster.listObjects('Pod', 'default').filter((pod) => pod.metadata.labels?.app === label);
+    fixture.cluster
+      .listObjects('Pod', 'default')
+      .filter((pod) => pod.metadata.labels?.app === label && !pod.metadata.deletionTimestamp);
   const events = (name: string) =>
     fixture.cluster.listObjects('Event', 'default').filter((event) => event.involvedObject.name === name);
   const condition = (object: KubeObject, type: string) =>
@@ -126,7 +129,12 @@ describe('emulated Kubernetes controllers', () => {
 
   it('reports ProgressDeadlineExceeded when pods never become ready within progressDeadlineSeconds', async () => {
     fixture.cluster.setImageBehaviour('registry.test/stuck', { neverReady: true });
-    await apply(deployment('stuck', 'registry.test/stuck:1', { replicas: 2, progressDeadlineSeconds: 100 }));
+    const stuck = deployment('stuck', 'registry.test/stuck:1', { replicas: 2, progressDeadlineSeconds: 100 });
+    stuck.spec.template.spec.containers[0] = {
+      ...stuck.spec.template.spec.containers[0]!,
+      readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+    } as (typeof stuck.spec.template.spec.containers)[0];
+    await apply(stuck);
     await until(
       () => condition(get('Deployment', 'stuck'), 'Progressing')?.reason === 'ProgressDeadlineExceeded',
     );
@@ -134,7 +142,13 @@ describe('emulated Kubernetes controllers', () => {
     assert.equal(progressing.status, 'False');
     assert.match(progressing.message, /^ReplicaSet "stuck-\w+" has timed out progressing\.$/);
     assert.equal(condition(get('Deployment', 'stuck'), 'Available')?.status, 'False');
-    assert.ok(events(pods('stuck')[0]!.metadata.name).some((event) => event.reason === 'Unhealthy'));
+    assert.ok(
+      events(pods('stuck')[0]!.metadata.name).some(
+        (event) =>
+          event.reason === 'Unhealthy' &&
+          event.message === 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+      ),
+    );
   });
 
   it('shows ErrImagePull then ImagePullBackOff, with Failed events naming the image', async () => {

@@ -95,6 +95,19 @@ export function applyDefaults(object: KubeObject): void {
         delete object.stringData;
       }
       break;
+    case 'HorizontalPodAutoscaler':
+      // autoscaling/v2's SetDefaults_HorizontalPodAutoscaler; v1 objects are stored as v2.
+      if (!spec || !String(object.apiVersion ?? '').endsWith('/v2')) return;
+      spec.minReplicas ??= 1;
+      if (!spec.metrics || spec.metrics.length === 0) {
+        spec.metrics = [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+          },
+        ];
+      }
+      break;
     case 'Namespace':
       object.spec ??= { finalizers: ['kubernetes'] };
       object.status ??= { phase: 'Active' };

@@ -40,6 +40,11 @@ export class TypeRegistry {
     return this.all().find((type) => type.group === group && type.kind === kind);
   }
 
+  /** The type whose objects a storage bucket holds (the stored version's, for types served at several). */
+  byStorageKey(key: string): ResourceType | undefined {
+    return this.all().find((type) => !type.storedAs && storageKey(type) === key);
+  }
+
   /** Served groups (without the core group) with their versions, preferred first. */
   groups(): { name: string; versions: string[] }[] {
     const groups = new Map<string, string[]>();
@@ -54,8 +59,9 @@ export class TypeRegistry {
 }
 
 /** Where objects of a type are stored: one bucket per group and resource, whatever the version. */
-export function storageKey(type: Pick<ResourceType, 'group' | 'resource'>): string {
-  return `${type.group}/${type.resource}`;
+export function storageKey(type: Pick<ResourceType, 'group' | 'resource' | 'storedAs'>): string {
+  const stored = type.storedAs ?? type;
+  return `${stored.group}/${stored.resource}`;
 }
 
 /** `GET /api`. */
@@ -98,7 +104,7 @@ export function resourceList(
       singularName: type.kind.toLowerCase(),
       namespaced: type.namespaced,
       kind: type.kind,
-      verbs: [...servedVerbs],
+      verbs: [...(type.verbs ?? servedVerbs)],
       ...(type.shortNames?.length ? { shortNames: type.shortNames } : {}),
       ...(type.categories?.length ? { categories: type.categories } : {}),
     });
@@ -109,7 +115,12 @@ export function resourceList(
         namespaced: type.namespaced,
         kind: subresource === 'scale' ? 'Scale' : type.kind,
         ...(subresource === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
-        verbs: subresource === 'log' ? ['get'] : ['get', 'patch', 'update'],
+        verbs:
+          subresource === 'log'
+            ? ['get']
+            : subresource === 'finalize'
+              ? ['update']
+              : ['get', 'patch', 'update'],
       });
     }
   }

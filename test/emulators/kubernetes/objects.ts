@@ -1,3 +1,4 @@
+import { asServed, asStored } from './conversions';
 import { applyDefaults } from './defaults';
 import { storageKey, type TypeRegistry } from './discovery';
 import {
@@ -13,7 +14,7 @@ import {
   type KubeObject,
 } from './object';
 import { groupVersion, type ResourceType } from './resources';
-import type { ObjectStore } from './store';
+import type { ObjectStore, StoredEntry } from './store';
 
 /** Options every write takes. */
 export interface WriteOptions {
@@ -24,10 +25,34 @@ export interface WriteOptions {
 /** How a delete treats what the object owns. */
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
+/** What a delete takes (the API's DeleteOptions). */
+export interface DeleteOptions extends WriteOptions {
+  readonly propagationPolicy?: PropagationPolicy;
+  /** For pods: seconds the containers get to stop; 0 removes the pod at once. */
+  readonly gracePeriodSeconds?: number;
+  /** The delete fails with 409 unless the object still has this uid and resourceVersion. */
+  readonly preconditions?: { readonly uid?: string; readonly resourceVersion?: string };
+}
+
+/** A delete's outcome: the object, and whether it is gone or only marked (finalizers, grace). */
+export interface Deleted {
+  readonly object: KubeObject;
+  readonly gone: boolean;
+}
+
+/** The garbage collector's finalizers (k8s.io/apimachinery metav1.FinalizerOrphanDependents, FinalizerDeleteDependents). */
+export const orphanFinalizer = 'orphan';
+export const foregroundFinalizer = 'foregroundDeletion';
+/** The finalizer a CRD gets when deleted, held until its custom resources are gone (apiextensions.CustomResourceCleanupFinalizer). */
+export const crdCleanupFinalizer = 'customresourcecleanup.apiextensions.k8s.io';
+
 /**
  * The API server's object semantics over the store, shared by the REST layer and the
- * controllers: names and uids, generation, defaulting, namespace existence, status
- * kept apart from spec, and garbage collection of owned objects on delete.
+ * controllers: names and uids, generation, defaulting, namespace existence and lifecycle,
+ * status kept apart from spec, conversion between served and stored versions, and
+ * deletion as the registry does it: graceful for pods, held by finalizers, the owned
+ * objects collected in the background or orphaned or deleted first (foreground).
+ * https://kubernetes.io/docs/concepts/architecture/garbage-collection/
  */
 export class ObjectService {
   constructor(
@@ -47,20 +72,18 @@ export class ObjectService {
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(storageKey(type), scoped(type, namespace), name);
     if (!found) throw notFound(type.resource, type.group, name);
-    return withVersion(type, found);
+    return asServed(type, found);
   }
 
   /** The object, or undefined. */
   find(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const found = this.store.get(storageKey(type), scoped(type, namespace), name);
-    return found ? withVersion(type, found) : undefined;
+    return found ? asServed(type, found) : undefined;
   }
 
   /** Every object of a type, in a namespace or all. */
   list(type: ResourceType, namespace?: string): KubeObject[] {
-    return this.store
-      .list(storageKey(type), scoped(type, namespace))
-      .map((object) => withVersion(type, object));
+    return this.store.list(storageKey(type), scoped(type, namespace)).map((object) => asServed(type, object));
   }
 
   /**
@@ -77,7 +100,7 @@ export class ObjectService {
           (!type.namespaced || entry.object.metadata.namespace === owner.metadata.namespace) &&
           isControlledBy(entry.object, owner),
       )
-      .map((entry) => withVersion(type, entry.object));
+      .map((entry) => asServed(type, entry.object));
   }
 
   /** The objects of a type among those with these uids, by namespace and name. */
@@ -86,12 +109,34 @@ export class ObjectService {
     return this.store
       .withUids(uids)
       .filter((entry) => entry.key === key)
-      .map((entry) => withVersion(type, entry.object));
+      .map((entry) => asServed(type, entry.object));
   }
 
   /** The events about an object (by its uid). */
   eventsAbout(events: ResourceType, uid: string): KubeObject[] {
-    return this.store.eventsAbout(uid).map((entry) => withVersion(events, entry.object));
+    return this.store.eventsAbout(uid).map((entry) => asServed(events, entry.object));
+  }
+
+  /** True when the namespace exists and is being deleted. */
+  namespaceTerminating(namespace: string | undefined): boolean {
+    if (!namespace) return false;
+    return !!this.store.get('/namespaces', undefined, namespace)?.metadata.deletionTimestamp;
+  }
+
+  private crdTerminating(type: ResourceType): boolean {
+    return this.store
+      .list('apiextensions.k8s.io/customresourcedefinitions')
+      .some(
+        (crd) =>
+          crd.spec?.group === type.group &&
+          crd.spec?.names?.plural === type.resource &&
+          crd.metadata.deletionTimestamp,
+      );
+  }
+
+  /** The objects being deleted (a deletionTimestamp set), any type: what the garbage collector and namespace controller look at. */
+  beingDeleted(): StoredEntry[] {
+    return this.store.withUids(this.deleting);
   }
 
   /** 404 `namespaces "x" not found` unless the namespace exists. */
@@ -159,16 +204,48 @@ export class ObjectService {
     return created;
   }
 
-  /** Stores a prepared object; 409 when the name is taken. */
+  /**
+   * Stores a prepared object; 409 when the name is taken, 403 in a namespace being
+   * deleted, worded as the NamespaceLifecycle admission plugin words it
+   * (k8s.io/apiserver pkg/admission/plugin/namespace/lifecycle).
+   */
   create(type: ResourceType, prepared: KubeObject, options: WriteOptions = {}): KubeObject {
-    this.requireNamespace(type, prepared.metadata.namespace);
-    if (this.store.get(storageKey(type), prepared.metadata.namespace, prepared.metadata.name)) {
+    const namespace = prepared.metadata.namespace;
+    this.requireNamespace(type, namespace);
+    if (type.custom && this.crdTerminating(type)) {
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        `create not allowed while custom resource definition is terminating`,
+      );
+    }
+    if (type.namespaced && this.namespaceTerminating(namespace)) {
+      const qualified = type.group ? `${type.resource}.${type.group}` : type.resource;
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${qualified} "${prepared.metadata.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name: prepared.metadata.name,
+          ...(type.group ? { group: type.group } : {}),
+          kind: type.resource,
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
+      );
+    }
+    if (this.store.get(storageKey(type), namespace, prepared.metadata.name)) {
       throw alreadyExists(type.resource, type.group, prepared.metadata.name);
     }
-    if (options.dryRun) return withVersion(type, prepared);
-    const stored = this.store.put(storageKey(type), prepared);
+    if (options.dryRun) return asServed(type, asStored(type, prepared));
+    const stored = this.put(type, asStored(type, prepared));
     if (type.kind === 'CustomResourceDefinition') this.refreshCrds();
-    return withVersion(type, stored);
+    return asServed(type, stored);
   }
 
   /**
@@ -188,6 +265,7 @@ export class ObjectService {
       'creationTimestamp',
       'generation',
       'deletionTimestamp',
+      'deletionGracePeriodSeconds',
     ]) {
       if (old.metadata[field] === undefined) delete updated.metadata[field];
       else updated.metadata[field] = old.metadata[field];
@@ -215,12 +293,17 @@ export class ObjectService {
     return updated;
   }
 
-  /** Stores an update; with `expectedVersion`, 409 when someone wrote in between. */
+  /**
+   * Stores an update; with `expectedVersion`, 409 when someone wrote in between. An
+   * object being deleted whose last finalizer this update removes is deleted (a pod only
+   * once its grace period was cut to 0, by its kubelet).
+   */
   update(
     type: ResourceType,
-    updated: KubeObject,
+    served: KubeObject,
     options: WriteOptions & { expectedVersion?: string } = {},
   ): KubeObject {
+    const updated = asStored(type, served);
     const current = this.store.get(storageKey(type), updated.metadata.namespace, updated.metadata.name);
     if (!current) throw notFound(type.resource, type.group, updated.metadata.name);
     if (options.expectedVersion && options.expectedVersion !== current.metadata.resourceVersion) {
@@ -233,39 +316,109 @@ export class ObjectService {
       );
     }
     if (options.dryRun)
-      return withVersion(type, {
+      return asServed(type, {
         ...updated,
         metadata: { ...updated.metadata, resourceVersion: current.metadata.resourceVersion },
       });
-    if (
-      deepEqual(
-        { ...current, metadata: { ...current.metadata, resourceVersion: undefined } },
-        { ...updated, metadata: { ...updated.metadata, resourceVersion: undefined } },
-      )
-    ) {
-      // A write that changes nothing leaves the resourceVersion alone, as etcd does.
-      return withVersion(type, current);
+    if (deepEqual(comparable(current), comparable(updated))) {
+      // A write that changes nothing leaves the resourceVersion alone, as etcd does; nor
+      // does a managedFields time alone count (apimachinery's
+      // IgnoreManagedFieldsTimestampsTransformer), so a repeated apply is a no-op.
+      return asServed(type, current);
     }
-    const stored = this.store.put(storageKey(type), updated);
+    if (
+      updated.metadata.deletionTimestamp &&
+      (updated.metadata.finalizers ?? []).length === 0 &&
+      !(type.kind === 'Namespace' && (updated.spec?.finalizers ?? []).length > 0) &&
+      !(type.kind === 'Pod' && Number(updated.metadata.deletionGracePeriodSeconds ?? 0) > 0)
+    ) {
+      return asServed(type, this.removeNow(storageKey(type), updated));
+    }
+    const stored = this.put(type, updated);
     if (type.kind === 'CustomResourceDefinition') this.refreshCrds();
-    return withVersion(type, stored);
+    return asServed(type, stored);
   }
 
-  /** Deletes an object and, unless orphaned, everything it owns. Returns the deleted object. */
+  /**
+   * Deletes an object as the registry does: a pod bound to a node is given its grace
+   * period (its kubelet removes it), the Orphan and Foreground policies add the garbage
+   * collector's finalizers, and an object with finalizers is only marked (deletionTimestamp)
+   * until they are removed; anything else goes at once, its dependents collected in the
+   * background. A namespace starts terminating: the namespace controller empties it.
+   */
   delete(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
-    options: WriteOptions & { propagationPolicy?: PropagationPolicy } = {},
-  ): KubeObject {
+    options: DeleteOptions = {},
+  ): Deleted {
     const existing = this.get(type, namespace, name);
-    if (options.dryRun) return existing;
-    const policy = options.propagationPolicy ?? 'Background';
-    if (type.kind === 'Namespace') this.emptyNamespace(name);
-    const removed = this.store.remove(storageKey(type), scoped(type, namespace), name)!;
-    this.collectDependents(existing.metadata.uid, policy);
-    if (type.kind === 'CustomResourceDefinition') this.refreshCrds();
-    return withVersion(type, removed);
+    const preconditions = options.preconditions ?? {};
+    if (preconditions.uid && preconditions.uid !== existing.metadata.uid) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${existing.metadata.uid}`,
+      );
+    }
+    if (
+      preconditions.resourceVersion &&
+      preconditions.resourceVersion !== existing.metadata.resourceVersion
+    ) {
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion}`,
+      );
+    }
+    const key = storageKey(type);
+    const stored = this.store.get(key, scoped(type, namespace), name)!;
+    const grace = type.kind === 'Pod' ? podGracePeriod(stored, options.gracePeriodSeconds) : 0;
+    const finalizers = withPolicyFinalizers(stored.metadata.finalizers ?? [], options.propagationPolicy);
+    const marked = clone(stored);
+    if (stored.metadata.deletionTimestamp) {
+      // Already going: a pod's grace period may only be shortened; finalizers may change policy.
+      if (type.kind === 'Pod' && grace < Number(stored.metadata.deletionGracePeriodSeconds ?? 0)) {
+        marked.metadata.deletionGracePeriodSeconds = grace;
+      }
+      if (options.propagationPolicy) marked.metadata.finalizers = finalizers;
+    } else {
+      marked.metadata.deletionTimestamp = timestamp(new Date(Date.now() + grace * 1000));
+      if (type.kind === 'Pod') marked.metadata.deletionGracePeriodSeconds = grace;
+      if (finalizers.length > 0) marked.metadata.finalizers = finalizers;
+      else delete marked.metadata.finalizers;
+      if (marked.metadata.generation !== undefined) marked.metadata.generation += 1;
+      if (type.kind === 'Namespace') marked.status = { ...marked.status, phase: 'Terminating' };
+      if (type.kind === 'CustomResourceDefinition') {
+        // The CRD registry's Delete: its custom resources are deleted before it goes.
+        marked.metadata.finalizers = [...(marked.metadata.finalizers ?? []), crdCleanupFinalizer];
+        marked.status = {
+          ...marked.status,
+          conditions: [
+            ...((marked.status?.conditions ?? []) as KubeObject[]).filter(
+              (each) => each.type !== 'Terminating',
+            ),
+            {
+              type: 'Terminating',
+              status: 'True',
+              lastTransitionTime: timestamp(),
+              reason: 'InstanceDeletionInProgress',
+              message: 'CustomResource deletion is in progress',
+            },
+          ],
+        };
+      }
+    }
+    const held =
+      (marked.metadata.finalizers ?? []).length > 0 ||
+      (type.kind === 'Namespace' && (marked.spec?.finalizers ?? []).length > 0) ||
+      (type.kind === 'Pod' && Number(marked.metadata.deletionGracePeriodSeconds ?? 0) > 0);
+    if (options.dryRun) return { object: asServed(type, held ? marked : stored), gone: !held };
+    if (held) {
+      if (deepEqual(marked, stored)) return { object: existing, gone: false };
+      return { object: asServed(type, this.put(type, marked)), gone: false };
+    }
+    return { object: asServed(type, this.removeNow(key, stored)), gone: true };
   }
 
   /** Re-reads the stored CRDs into the type registry. */
@@ -273,42 +426,84 @@ export class ObjectService {
     this.types.setCrds(this.store.list('apiextensions.k8s.io/customresourcedefinitions'));
   }
 
-  private emptyNamespace(namespace: string): void {
-    for (const key of this.store.keys()) {
-      for (const object of this.store.list(key, namespace))
-        this.store.remove(key, namespace, object.metadata.name);
-    }
+  // The uids of the objects with a deletionTimestamp, kept as they are written.
+  private readonly deleting = new Set<string>();
+
+  private put(type: ResourceType, object: KubeObject): KubeObject {
+    const stored = this.store.put(storageKey(type), object);
+    if (stored.metadata.deletionTimestamp) this.deleting.add(stored.metadata.uid);
+    return stored;
   }
 
-  // The garbage collector's part: owned objects go with their owner, or lose the
-  // reference when the owner is deleted with Orphan.
-  private collectDependents(ownerUid: string, policy: PropagationPolicy): void {
+  // Removes an object from the store, then lets the garbage collector take what it owned.
+  private removeNow(key: string, object: KubeObject): KubeObject {
+    const removed = this.store.remove(key, object.metadata.namespace, object.metadata.name)!;
+    this.deleting.delete(removed.metadata.uid);
+    if (key === 'apiextensions.k8s.io/customresourcedefinitions') this.refreshCrds();
+    this.collectDependents(removed.metadata.uid);
+    return removed;
+  }
+
+  // The garbage collector's part once an owner is gone: a dependent that has no other
+  // owner left is deleted (in the background, pods gracefully); one that has loses the
+  // dangling reference.
+  private collectDependents(ownerUid: string): void {
     for (const { key, object } of this.store.dependents(ownerUid)) {
+      const type = this.types.byStorageKey(key);
+      if (!type) continue;
       const references: KubeObject[] = object.metadata.ownerReferences ?? [];
-      if (policy === 'Orphan') {
-        const orphaned = clone(object);
-        orphaned.metadata.ownerReferences = references.filter((reference) => reference.uid !== ownerUid);
-        if (orphaned.metadata.ownerReferences.length === 0) delete orphaned.metadata.ownerReferences;
-        this.store.put(key, orphaned);
-      } else if (this.store.get(key, object.metadata.namespace, object.metadata.name)) {
-        this.store.remove(key, object.metadata.namespace, object.metadata.name);
-        this.collectDependents(object.metadata.uid, 'Background');
+      const others = references.filter(
+        (reference) => reference.uid !== ownerUid && this.store.withUids([String(reference.uid)]).length > 0,
+      );
+      if (others.length === 0) {
+        if (!object.metadata.deletionTimestamp)
+          this.delete(type, object.metadata.namespace, object.metadata.name, {
+            propagationPolicy: 'Background',
+          });
+        continue;
       }
+      const kept = clone(object);
+      kept.metadata.ownerReferences = references.filter((reference) => reference.uid !== ownerUid);
+      this.put(type, kept);
     }
   }
+}
+
+// The grace a pod gets (the pod strategy's CheckGracefulDelete): the request's, else its
+// spec's; none when it never reached a node or has finished.
+function podGracePeriod(pod: KubeObject, requested: number | undefined): number {
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  const grace = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, Number(grace));
+}
+
+// The garbage collector's finalizers for a policy: Orphan and Foreground add theirs,
+// Background takes both off (k8s.io/apiserver registry/generic/registry/store.go,
+// deletionFinalizersForGarbageCollection); no policy leaves them as they are.
+function withPolicyFinalizers(
+  finalizers: readonly string[],
+  policy: PropagationPolicy | undefined,
+): string[] {
+  if (!policy) return [...finalizers];
+  const others = finalizers.filter((each) => each !== orphanFinalizer && each !== foregroundFinalizer);
+  if (policy === 'Orphan') return [...others, orphanFinalizer];
+  if (policy === 'Foreground') return [...others, foregroundFinalizer];
+  return others;
 }
 
 function scoped(type: ResourceType, namespace: string | undefined): string | undefined {
   return type.namespaced ? namespace : undefined;
 }
 
-/**
- * The object with the apiVersion of the type it was asked for through. A shallow copy:
- * stored objects are never mutated (every write stores a fresh copy), and the
- * controllers read thousands of them per second, so a deep copy here would dominate.
- */
-function withVersion(type: ResourceType, object: KubeObject): KubeObject {
-  return { ...object, apiVersion: groupVersion(type), kind: type.kind };
+// An object as a write is compared with what is stored: without its resourceVersion and
+// the times of its managedFields entries.
+function comparable(object: KubeObject): KubeObject {
+  const managedFields = (object.metadata.managedFields as KubeObject[] | undefined)?.map((entry) => ({
+    ...entry,
+    time: undefined,
+  }));
+  return { ...object, metadata: { ...object.metadata, resourceVersion: undefined, managedFields } };
 }
 
 function hasGeneration(type: ResourceType, object: KubeObject): boolean {

@@ -19,13 +19,20 @@ export interface ResourceType {
   readonly subresources?: readonly string[];
   /** Set for types served because of a CRD. */
   readonly custom?: boolean;
+  /** The verbs discovery lists, when not all of them (the create-only reviews). */
+  readonly verbs?: readonly string[];
+  /**
+   * Where its objects are stored, when another type's bucket holds them: events.k8s.io
+   * Events are core Events seen through another version (see conversions.ts).
+   */
+  readonly storedAs?: { readonly group: string; readonly resource: string };
 }
 
 const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
 /** The built-in types, at the versions a current AKS serves. */
 export const builtInTypes: readonly ResourceType[] = [
-  core('namespaces', 'Namespace', false, ['ns'], ['status']),
+  core('namespaces', 'Namespace', false, ['ns'], ['finalize', 'status']),
   core('nodes', 'Node', false, ['no'], ['status']),
   core('configmaps', 'ConfigMap', true, ['cm']),
   core('secrets', 'Secret', true),
@@ -39,6 +46,7 @@ export const builtInTypes: readonly ResourceType[] = [
   core('limitranges', 'LimitRange', true, ['limits']),
   core('resourcequotas', 'ResourceQuota', true, ['quota'], ['status']),
   core('replicationcontrollers', 'ReplicationController', true, ['rc'], ['status', 'scale']),
+  core('podtemplates', 'PodTemplate', true),
   typed('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['status', 'scale']),
   typed('apps', 'v1', 'replicasets', 'ReplicaSet', true, ['rs'], ['status', 'scale']),
   typed('apps', 'v1', 'statefulsets', 'StatefulSet', true, ['sts'], ['status', 'scale']),
@@ -50,9 +58,19 @@ export const builtInTypes: readonly ResourceType[] = [
   typed('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true, ['netpol']),
   typed('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
   typed('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], ['status']),
+  // v2 first: the preferred version, as on a real 1.31 server; v1 objects are converted.
   typed(
     'autoscaling',
     'v2',
+    'horizontalpodautoscalers',
+    'HorizontalPodAutoscaler',
+    true,
+    ['hpa'],
+    ['status'],
+  ),
+  typed(
+    'autoscaling',
+    'v1',
     'horizontalpodautoscalers',
     'HorizontalPodAutoscaler',
     true,
@@ -75,8 +93,23 @@ export const builtInTypes: readonly ResourceType[] = [
   typed('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, ['pc']),
   typed('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false, ['sc']),
   typed('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
-  typed('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
+  {
+    ...typed('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
+    storedAs: { group: '', resource: 'events' },
+  },
+  typed('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview', false),
+  review('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
+  review('authorization.k8s.io', 'localsubjectaccessreviews', 'LocalSubjectAccessReview', true),
+  review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+  review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false),
+  review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
 ];
+
+// A review: a request answered at once and never stored, so `create` is its only verb.
+function review(group: string, resource: string, kind: string, namespaced: boolean): ResourceType {
+  return { ...typed(group, 'v1', resource, kind, namespaced), verbs: ['create'] };
+}
 
 function core(
   resource: string,

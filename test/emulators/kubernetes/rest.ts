@@ -1,43 +1,43 @@
 import { parse as parseYaml } from 'yaml';
 import type { EmulatedRequest, EmulatedResponse } from '../types';
+import { asServed } from './conversions';
 import { coreVersions, group, groupList, resourceList, serverVersion, storageKey } from './discovery';
 import { applyConfiguration, recordUpdate } from './managed-fields';
-import { openApiGroupVersion, openApiIndex } from './openapi';
+import { hashOf, openApiGroupVersion, openApiIndex, openApiV2 } from './openapi';
+import { encodeOpenApiV2, openApiV2Protobuf } from './openapi-protobuf';
 import { ApiError, badRequest, type KubeObject } from './object';
-import type { ObjectService, PropagationPolicy } from './objects';
+import type { DeleteOptions, ObjectService, PropagationPolicy } from './objects';
+import {
+  answerReview,
+  deniedReason,
+  isReview,
+  isSelfReview,
+  type AccessRequest,
+  type Authorization,
+} from './reviews';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
 import { groupVersion, type ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import type { WatchEvent } from './store';
-import { toTable, wantsTable } from './table';
+import { includedObject, toTable, wantsTable } from './table';
+import type { LogOptions } from './controllers/kubelet';
 
 /** Serves `GET .../pods/<name>/log`: the text, or an ApiError. */
-export type PodLogReader = (
-  pod: KubeObject,
-  options: { container?: string; previous: boolean; tailLines?: number },
-) => string;
+export type PodLogReader = (pod: KubeObject, options: LogOptions) => string;
 
 /** What the REST layer needs from its cluster. */
 export interface RestContext {
   readonly objects: ObjectService;
   /** The user the request's credentials name, or undefined (401 follows). */
   readonly authenticate: (request: EmulatedRequest) => string | undefined;
-  /** Whether a user may do something (403 Forbidden otherwise). */
-  readonly authorize: (access: AccessRequest) => boolean;
+  /** Whether a user may do something (403 Forbidden otherwise), and what it may do, for the reviews. */
+  readonly authorization: Authorization;
+  /** The user a bearer token names (TokenReview), or undefined. */
+  readonly userOfToken: (token: string) => string | undefined;
   readonly readLogs: PodLogReader;
 }
 
-/** What a request asks to do, as an authorizer sees it (Kubernetes' request attributes). */
-export interface AccessRequest {
-  readonly user: string;
-  readonly verb: string;
-  /** '' for the core group. */
-  readonly group: string;
-  readonly resource: string;
-  readonly subresource?: string;
-  readonly namespace?: string;
-  readonly name?: string;
-}
+export type { AccessRequest } from './reviews';
 
 /** A parsed resource URL. */
 interface ResourceRequest {
@@ -82,10 +82,21 @@ function route(context: RestContext, request: EmulatedRequest, user: string): Em
     const groupOnly = /^\/apis\/([^/]+)$/.exec(path);
     if (groupOnly) return found(group(types, groupOnly[1]!));
     if (path === '/api/v1') return found(resourceList(types, '', 'v1'));
-    if (path === '/openapi/v3') return json(200, openApiIndex(types.all()));
+    const crds = () => context.objects.store.list('apiextensions.k8s.io/customresourcedefinitions');
+    if (path === '/openapi/v2') return openApiV2Response(request, openApiV2(types.all(), crds()));
+    if (path === '/openapi/v3') return json(200, openApiIndex(types.all(), crds()));
     const openApi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (openApi) {
-      return found(openApiGroupVersion(types.all(), openApi[2] ?? '', openApi[1] ?? openApi[3]!));
+      const document = openApiGroupVersion(types.all(), crds(), openApi[2] ?? '', openApi[1] ?? openApi[3]!);
+      if (!document) throw notFoundPath;
+      // A document asked for by its hash never changes: kubectl keeps it for good.
+      const cache =
+        request.url.searchParams.get('hash') === hashOf(document) ? 'public, immutable' : 'no-cache, private';
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'cache-control': cache },
+        body: document,
+      };
     }
     const groupVersionOnly = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
     if (groupVersionOnly) return found(resourceList(types, groupVersionOnly[1]!, groupVersionOnly[2]!));
@@ -101,8 +112,50 @@ function route(context: RestContext, request: EmulatedRequest, user: string): Em
     namespace: parsed.namespace,
     name: parsed.name,
   };
-  if (!context.authorize(access)) throw forbidden(access);
+  // Every authenticated user may ask what it may do itself (RBAC's system:basic-user role).
+  if (!isSelfReview(parsed.type) && !context.authorization.allows(access)) throw forbidden(access);
+  if (isReview(parsed.type)) {
+    if (request.method !== 'POST' || parsed.name !== undefined) throw methodNotAllowed(request.method);
+    const review = parseBody(request);
+    checkKind(parsed.type, review);
+    return json(
+      201,
+      answerReview(parsed.type, review, {
+        user,
+        namespace: parsed.namespace,
+        authorization: context.authorization,
+        userOfToken: context.userOfToken,
+      }),
+    );
+  }
   return serveResource(context, request, parsed);
+}
+
+// kubectl asks for the v2 document as protobuf (client-go's OpenAPISchema), other clients
+// for JSON; the encoded form of a document is kept, as the server keeps its own.
+const encodedV2 = new WeakMap<KubeObject, Buffer>();
+function openApiV2Response(request: EmulatedRequest, document: KubeObject): EmulatedResponse {
+  const accept = request.headers.accept ?? '*/*';
+  if (accept.includes(openApiV2Protobuf)) {
+    let body = encodedV2.get(document);
+    if (!body) encodedV2.set(document, (body = encodeOpenApiV2(document)));
+    // Answered under the name with a dot for the '@', which a media type cannot hold (kube-openapi's handler does the same).
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' },
+      body,
+    };
+  }
+  if (!/application\/json|\*\/\*/.test(accept)) {
+    return status(
+      new ApiError(
+        406,
+        'NotAcceptable',
+        `only the following media types are accepted: application/json, ${openApiV2Protobuf}`,
+      ),
+    );
+  }
+  return json(200, document);
 }
 
 function parseResourcePath(context: RestContext, path: string): ResourceRequest | undefined {
@@ -122,13 +175,7 @@ function parseResourcePath(context: RestContext, path: string): ResourceRequest 
   if (!type || rest.length > 3) return undefined;
   if (type.namespaced && namespace === undefined && rest.length > 1) return undefined;
   const subresource = rest[2];
-  if (
-    subresource &&
-    !type.subresources?.includes(subresource) &&
-    !(type.kind === 'Namespace' && subresource === 'finalize')
-  ) {
-    return undefined;
-  }
+  if (subresource && !type.subresources?.includes(subresource)) return undefined;
   return { type, namespace, name: rest[1], subresource };
 }
 
@@ -149,7 +196,7 @@ function serveResource(
       const listed = list(context, target, query);
       if (wantsTable(request.headers.accept)) {
         return json(200, {
-          ...toTable(type, listed.items, listed.metadata.resourceVersion),
+          ...toTable(type, listed.items, listed.metadata.resourceVersion, includedObject(query)),
           metadata: listed.metadata,
         });
       }
@@ -172,8 +219,11 @@ function serveResource(
     }
     if (request.method === 'DELETE') {
       const selected = list(context, target, query).items as KubeObject[];
-      for (const each of selected) objects.delete(type, namespace, each.metadata.name, { dryRun });
-      return json(200, { ...list(context, target, new URLSearchParams()), items: selected });
+      const options = deleteOptions(request);
+      const deleted = selected.map(
+        (each) => objects.delete(type, namespace, each.metadata.name, options).object,
+      );
+      return json(200, { ...list(context, target, new URLSearchParams()), items: deleted });
     }
     throw methodNotAllowed(request.method);
   }
@@ -185,11 +235,16 @@ function serveResource(
     if (request.method !== 'GET') throw methodNotAllowed(request.method);
     const pod = objects.get(type, namespace, name);
     const tail = query.get('tailLines');
-    const text = context.readLogs(pod, {
+    const since = query.get('sinceSeconds');
+    let text = context.readLogs(pod, {
       container: query.get('container') ?? undefined,
       previous: isTrue(query.get('previous')),
       tailLines: tail === null ? undefined : Number(tail),
+      timestamps: isTrue(query.get('timestamps')),
+      sinceSeconds: since === null ? undefined : Number(since),
     });
+    const limit = query.get('limitBytes');
+    if (limit !== null) text = Buffer.from(text).subarray(0, Number(limit)).toString();
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: text };
   }
 
@@ -197,7 +252,10 @@ function serveResource(
     case 'GET': {
       const object = objects.get(type, namespace, name);
       if (wantsTable(request.headers.accept) && !subresource) {
-        return json(200, toTable(type, [object], String(object.metadata.resourceVersion)));
+        return json(
+          200,
+          toTable(type, [object], String(object.metadata.resourceVersion), includedObject(query)),
+        );
       }
       return json(200, object);
     }
@@ -206,6 +264,11 @@ function serveResource(
       checkKind(type, body);
       checkName(body, name);
       const live = objects.get(type, namespace, name);
+      if (subresource === 'finalize') {
+        // The namespace finalize subresource writes spec.finalizers and nothing else.
+        const finalized = { ...live, spec: { ...live.spec, finalizers: body.spec?.finalizers ?? [] } };
+        return json(200, objects.update(type, finalized, { dryRun }));
+      }
       const updated = objects.prepareUpdate(
         type,
         live,
@@ -230,16 +293,11 @@ function serveResource(
         dryRun,
       );
     case 'DELETE': {
-      const options = request.body.length > 0 ? parseBody(request) : {};
-      const policy = (query.get('propagationPolicy') ?? options.propagationPolicy ?? undefined) as
-        PropagationPolicy | undefined;
-      const deleted = objects.delete(type, namespace, name, {
-        dryRun: dryRun || (options.dryRun ?? []).includes('All'),
-        propagationPolicy: policy,
-      });
-      if (type.kind === 'Namespace') {
-        return json(200, { ...deleted, status: { phase: 'Terminating' } });
-      }
+      if (subresource) throw methodNotAllowed(request.method);
+      const { object, gone } = objects.delete(type, namespace, name, deleteOptions(request));
+      // What is still there (finalizers, a grace period) is answered as it now is; pods
+      // always are (the pod registry's ReturnDeletedObject); the rest with a Status.
+      if (!gone || type.kind === 'Pod') return json(200, object);
       return json(200, {
         kind: 'Status',
         apiVersion: 'v1',
@@ -249,13 +307,39 @@ function serveResource(
           name,
           ...(type.group ? { group: type.group } : {}),
           kind: type.resource,
-          uid: deleted.metadata.uid,
+          uid: object.metadata.uid,
         },
       });
     }
     default:
       throw methodNotAllowed(request.method);
   }
+}
+
+// DeleteOptions from the body (kubectl sends them there) and the query (other clients).
+function deleteOptions(request: EmulatedRequest): DeleteOptions {
+  const query = request.url.searchParams;
+  const body = request.body.length > 0 ? parseBody(request) : {};
+  const grace = query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+  const policy = query.get('propagationPolicy') ?? body.propagationPolicy ?? undefined;
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(String(policy))) {
+    throw new ApiError(
+      422,
+      'Invalid',
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan", "nil"`,
+    );
+  }
+  const orphan = query.get('orphanDependents') ?? body.orphanDependents;
+  return {
+    dryRun: query.getAll('dryRun').includes('All') || ((body.dryRun ?? []) as string[]).includes('All'),
+    ...(policy !== undefined
+      ? { propagationPolicy: policy as PropagationPolicy }
+      : orphan !== undefined && orphan !== null
+        ? { propagationPolicy: String(orphan) === 'true' ? 'Orphan' : 'Background' }
+        : {}),
+    ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
+    ...(body.preconditions ? { preconditions: body.preconditions } : {}),
+  };
 }
 
 function patch(
@@ -413,9 +497,9 @@ function watch(context: RestContext, request: EmulatedRequest, target: ResourceR
       });
     }
     for await (const event of events!) {
-      const object = { ...event.object, apiVersion, kind: type.kind };
+      const object = asServed(type, event.object);
       const now = selected(object);
-      const before = event.previous ? selected({ ...event.previous, apiVersion, kind: type.kind }) : false;
+      const before = event.previous ? selected(asServed(type, event.previous)) : false;
       // As the watch cache does: leaving the filter reads as DELETED, entering it as ADDED.
       if (event.type === 'MODIFIED' && before !== now) {
         yield line({ type: now ? 'ADDED' : 'DELETED', object });
@@ -459,6 +543,16 @@ function checkName(body: KubeObject, name: string): void {
 }
 
 function parseBody(request: EmulatedRequest): KubeObject {
+  // Only JSON bodies: kubectl 1.32 sends some built-in kinds as protobuf first, and on 415
+  // falls back to JSON, as client-go does with a server that lacks an encoding.
+  const type = request.headers['content-type'] ?? '';
+  if (/protobuf|cbor/.test(type)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+    );
+  }
   try {
     const value: unknown = JSON.parse(request.body.toString() || 'null');
     if (!value || typeof value !== 'object') throw new Error('not an object');
@@ -620,7 +714,7 @@ function forbidden(access: AccessRequest): ApiError {
   return new ApiError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${access.user}" cannot ${access.verb} resource "${resource}" in API group "${access.group}" ${scope}: User does not have access to the resource in Azure. Update role assignment to allow access.`,
+    `${subject} is forbidden: User "${access.user}" cannot ${access.verb} resource "${resource}" in API group "${access.group}" ${scope}: ${deniedReason}`,
     {
       ...(access.name !== undefined ? { name: access.name } : {}),
       group: access.group,

@@ -63,7 +63,10 @@ export function kubectlKubeconfig(azure: EmulatedAzure, cluster: EmulatedCluster
   });
 }
 
-/** Runs the machine's kubectl with a kubeconfig; never rejects. */
+/**
+ * Runs the machine's kubectl with a kubeconfig; never rejects. `KUBECTL` names another
+ * binary (to run the tests with another kubectl release than the one on PATH).
+ */
 export function runKubectl(
   kubeconfigPath: string,
   args: readonly string[],
@@ -71,7 +74,7 @@ export function runKubectl(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
-      'kubectl',
+      process.env.KUBECTL || 'kubectl',
       ['--kubeconfig', kubeconfigPath, ...args],
       { timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } },
       (error, stdout, stderr) => {

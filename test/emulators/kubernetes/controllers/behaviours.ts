@@ -5,12 +5,21 @@
 export interface ImageBehaviour {
   /** Ready this long after the container starts (real milliseconds, not scaled). */
   readonly readyAfterMs?: number;
-  /** Running but never ready (a readiness probe that keeps failing). */
+  /**
+   * Never ready: its readiness probe keeps failing (an Unhealthy event worded for the
+   * probe's handler). A container without a readiness probe is ready as soon as it runs,
+   * so without one it never gets that far: it stays ContainerCreating.
+   */
   readonly neverReady?: boolean;
   /** The process exits this long after it starts: a crash loop under restartPolicy Always. */
   readonly exitAfterMs?: number;
   /** The exit code when it exits; 1 unless given. */
   readonly exitCode?: number;
+  /**
+   * How long the process takes to exit once told to stop (real milliseconds); the pod's
+   * whole grace period, scaled like the controllers' durations, when omitted or longer.
+   */
+  readonly stopAfterMs?: number;
   /** What the container writes to stdout, served by the log endpoint. */
   readonly logs?: readonly string[];
 }

@@ -35,11 +35,26 @@ export function listKind(
   return context.objects.list(context.type(group, kind), namespace);
 }
 
-/** The objects of a kind this pass must look at (see ControllerContext.dueUids), across namespaces. */
-export function listDue(context: ControllerContext, group: string, kind: string): KubeObject[] {
+/**
+ * The objects of a kind this pass must look at (see ControllerContext.dueUids), across
+ * namespaces. Those being deleted, or in a namespace being deleted, are left out unless
+ * asked for: a controller stops managing an owner that is going (the ReplicaSet
+ * controller's `rs.DeletionTimestamp == nil` check), and nothing new can be created there.
+ */
+export function listDue(
+  context: ControllerContext,
+  group: string,
+  kind: string,
+  { includeDeleting = false }: { includeDeleting?: boolean } = {},
+): KubeObject[] {
   const uids = context.dueUids();
   const type = context.type(group, kind);
-  return uids ? context.objects.withUids(type, uids) : context.objects.list(type);
+  const due = uids ? context.objects.withUids(type, uids) : context.objects.list(type);
+  if (includeDeleting) return due;
+  return due.filter(
+    (object) =>
+      !object.metadata.deletionTimestamp && !context.objects.namespaceTerminating(object.metadata.namespace),
+  );
 }
 
 /** The objects of a kind that `owner` controls. */
@@ -84,7 +99,7 @@ export function writeObject(context: ControllerContext, before: KubeObject, afte
   return context.objects.update(type, context.objects.prepareUpdate(type, before, after));
 }
 
-/** Deletes an object and its dependents. */
+/** Deletes an object as a controller does (a pod gracefully; its dependents in the background). */
 export function remove(context: ControllerContext, object: KubeObject): void {
   const type = context.type(groupOf(object), object.kind);
   if (context.objects.find(type, object.metadata.namespace, object.metadata.name)) {
@@ -113,6 +128,8 @@ export function recordEvent(
 ): void {
   const events = context.type('', 'Event');
   const namespace = involved.metadata.namespace ?? 'default';
+  // The recorder's create is refused in a namespace being deleted; it drops the event.
+  if (context.objects.namespaceTerminating(namespace)) return;
   const now = timestamp(new Date(context.now()));
   const existing = context.objects
     .eventsAbout(events, involved.metadata.uid)
@@ -154,6 +171,11 @@ export function isPodReady(pod: KubeObject): boolean {
   return ((pod.status?.conditions ?? []) as KubeObject[]).some(
     (each) => each.type === 'Ready' && each.status === 'True',
   );
+}
+
+/** True for a pod being deleted (its containers stopping). */
+export function isPodTerminating(pod: KubeObject): boolean {
+  return !!pod.metadata.deletionTimestamp;
 }
 
 /** True for a pod that has finished (Succeeded or Failed). */

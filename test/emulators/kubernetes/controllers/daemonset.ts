@@ -5,6 +5,7 @@ import {
   createOwned,
   intOrPercent,
   isPodReady,
+  isPodTerminating,
   listDue,
   listKind,
   owned,
@@ -29,7 +30,8 @@ export function reconcileDaemonSets(context: ControllerContext): void {
     const eligible = nodes.filter((node) =>
       matchesLabelSelector({ matchLabels: selector }, node.metadata.labels ?? {}),
     );
-    let pods = owned(context, set, '', 'Pod');
+    // A pod that is stopping no longer holds its node: its replacement may start beside it.
+    let pods = owned(context, set, '', 'Pod').filter((pod) => !isPodTerminating(pod));
     for (const node of eligible) {
       if (pods.some((pod) => pod.spec?.nodeName === node.metadata.name)) continue;
       const template = clone(spec.template);

@@ -6,6 +6,7 @@ import {
   listDue,
   owned,
   recordEvent,
+  remove,
   writeObject,
   writeStatus,
   type ControllerContext,
@@ -216,13 +217,7 @@ export class DeploymentController {
           Number(a.metadata.annotations?.[revisionAnnotation] ?? 0) -
           Number(b.metadata.annotations?.[revisionAnnotation] ?? 0),
       );
-    for (const old of olds.slice(0, Math.max(0, olds.length - limit))) {
-      this.context.objects.delete(
-        this.context.type('apps', 'ReplicaSet'),
-        old.metadata.namespace,
-        old.metadata.name,
-      );
-    }
+    for (const old of olds.slice(0, Math.max(0, olds.length - limit))) remove(this.context, old);
   }
 
   private writeStatus(

@@ -4,6 +4,7 @@ import {
   createOwned,
   isPodReady,
   isPodTerminal,
+  isPodTerminating,
   listDue,
   owned,
   podFromTemplate,
@@ -43,7 +44,7 @@ function syncJob(context: ControllerContext, job: KubeObject): void {
         )
       : 0;
   const failed = pods.filter((pod) => pod.status?.phase === 'Failed').length + restarts;
-  let active = pods.filter((pod) => !isPodTerminal(pod));
+  let active = pods.filter((pod) => !isPodTerminal(pod) && !isPodTerminating(pod));
   const completions = Number(spec.completions ?? 1);
   const parallelism = Number(spec.parallelism ?? 1);
   const backoffLimit = Number(spec.backoffLimit ?? 6);

@@ -4,6 +4,15 @@ import type { ImageBehaviours } from './behaviours';
 import { condition, listDue, recordEvent, writeStatus, type ControllerContext } from './context';
 import { qosClass } from './scheduler';
 
+/** What a log read asks for (the query of `GET .../pods/<name>/log`). */
+export interface LogOptions {
+  readonly container?: string;
+  readonly previous: boolean;
+  readonly tailLines?: number;
+  readonly timestamps?: boolean;
+  readonly sinceSeconds?: number;
+}
+
 /** Answers whether an image reference can be pulled: true or its digest when it can. */
 export type ImageExists = (reference: string) => Promise<boolean | string>;
 
@@ -37,6 +46,8 @@ interface PodRuntime {
   readonly sent: Set<string>;
   /** When the pod last became ready (ms). */
   readySince?: number;
+  /** When the kubelet began stopping the pod's containers (ms). */
+  stoppingSince?: number;
 }
 
 const crashBackoffMs = 10_000;
@@ -63,9 +74,13 @@ export class Kubelet {
 
   /** One pass over the bound pods that are due; a pass over every pod forgets the deleted ones. */
   reconcile(): void {
-    const pods = listDue(this.context, '', 'Pod');
+    const pods = listDue(this.context, '', 'Pod', { includeDeleting: true });
     for (const pod of pods) {
       if (!pod.spec?.nodeName) continue;
+      if (pod.metadata.deletionTimestamp) {
+        this.stop(pod);
+        continue;
+      }
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       this.sync(pod);
     }
@@ -79,8 +94,13 @@ export class Kubelet {
     return this.pods.get(uid)?.readySince;
   }
 
-  /** The text `kubectl logs` shows for a container, or a 400 worded as the kubelet's. */
-  readLogs(pod: KubeObject, options: { container?: string; previous: boolean; tailLines?: number }): string {
+  /**
+   * The text `kubectl logs` shows for a container, or a 400 worded as the kubelet's. Each
+   * line is written a millisecond after the one before, from the container's start; with
+   * `timestamps` each is prefixed with that time (RFC 3339 with nanoseconds, as the kubelet
+   * formats it), and `sinceSeconds` keeps the lines written since then.
+   */
+  readLogs(pod: KubeObject, options: LogOptions): string {
     const containers = (pod.spec?.containers ?? []) as KubeObject[];
     const names = containers.map((each) => String(each.name));
     let name = options.container;
@@ -115,13 +135,66 @@ export class Kubelet {
         `container "${name}" in pod "${pod.metadata.name}" is waiting to start: ${why}`,
       );
     }
-    const lines = [...(this.behaviours.of(String(container.image)).logs ?? [])];
-    const tail =
-      options.tailLines !== undefined && options.tailLines >= 0
-        ? lines.slice(-options.tailLines || lines.length)
-        : lines;
+    const startedAt =
+      (options.previous
+        ? runtime.lastTerminated?.startedAt
+        : (runtime.startedAt ?? runtime.final?.startedAt)) ?? this.context.now();
+    const written = (this.behaviours.of(String(container.image)).logs ?? []).map((text, index) => ({
+      text,
+      at: startedAt + index,
+    }));
+    const since =
+      options.sinceSeconds !== undefined ? this.context.now() - options.sinceSeconds * 1000 : -Infinity;
+    const recent = written.filter((line) => line.at >= since);
     if (options.tailLines === 0) return '';
-    return tail.map((line) => `${line}\n`).join('');
+    const tail =
+      options.tailLines !== undefined && options.tailLines > 0 ? recent.slice(-options.tailLines) : recent;
+    return tail
+      .map((line) => (options.timestamps ? `${rfc3339Nano(line.at)} ${line.text}\n` : `${line.text}\n`))
+      .join('');
+  }
+
+  /**
+   * A pod being deleted: its running containers are told to stop (a Killing event each),
+   * and once they have exited (their stopAfterMs, at most the grace period, scaled) the
+   * kubelet removes the pod for good, as it does with a delete whose grace period is 0.
+   */
+  private stop(pod: KubeObject): void {
+    const context = this.context;
+    const now = context.now();
+    const runtime = this.runtimeOf(pod);
+    const graceMs = Number(pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000 * context.timeScale;
+    if (runtime.stoppingSince === undefined) {
+      runtime.stoppingSince = now;
+      for (const container of (pod.spec.containers ?? []) as KubeObject[]) {
+        if (runtime.containers.get(container.name)?.startedAt === undefined) continue;
+        recordEvent(
+          context,
+          pod,
+          'Normal',
+          'Killing',
+          `Stopping container ${container.name}`,
+          'kubelet',
+          `spec.containers{${container.name}}`,
+        );
+      }
+    }
+    const stopMs = Math.max(
+      0,
+      ...((pod.spec.containers ?? []) as KubeObject[]).map((container) =>
+        Math.min(graceMs, this.behaviours.of(String(container.image)).stopAfterMs ?? graceMs),
+      ),
+    );
+    const stoppedAt = runtime.stoppingSince + stopMs;
+    if (now < stoppedAt) {
+      context.wakeAt(stoppedAt, pod);
+      return;
+    }
+    const type = context.type('', 'Pod');
+    if (context.objects.find(type, pod.metadata.namespace, pod.metadata.name)) {
+      context.objects.delete(type, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
+    }
+    this.pods.delete(pod.metadata.uid);
   }
 
   private runtimeOf(pod: KubeObject): PodRuntime {
@@ -362,6 +435,13 @@ export class Kubelet {
       };
     }
     const behaviour = this.behaviours.of(image);
+    if (behaviour.neverReady && !container.readinessProbe) {
+      // Without a probe a running container is ready, so one that never is never got to run.
+      return {
+        status: base({ ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } } }),
+        completed: false,
+      };
+    }
     if (state.startedAt === undefined) {
       if (state.backoffUntil !== undefined && now < state.backoffUntil) {
         context.wakeAt(state.backoffUntil, pod);
@@ -431,7 +511,11 @@ export class Kubelet {
     let ready = false;
     if (behaviour.neverReady) {
       once(`unhealthy:${name}`, () =>
-        event('Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503'),
+        event(
+          'Warning',
+          'Unhealthy',
+          `Readiness probe failed: ${probeFailure(container.readinessProbe, runtime.podIp)}`,
+        ),
       );
     } else {
       const readyAt = startedAt + (behaviour.readyAfterMs ?? 0);
@@ -447,6 +531,22 @@ export class Kubelet {
       completed: false,
     };
   }
+}
+
+// What the prober reports for a failing readiness probe, by its handler (pkg/kubelet/prober).
+function probeFailure(probe: KubeObject, podIp: string): string {
+  if (probe.tcpSocket) return `dial tcp ${podIp}:${probe.tcpSocket.port}: connect: connection refused`;
+  if (probe.exec) return `command ${JSON.stringify((probe.exec.command ?? []).join(' '))} exited with 1`;
+  if (probe.grpc) return `timeout: failed to connect service "${podIp}:${probe.grpc.port}" within 1s`;
+  return 'HTTP probe failed with statuscode: 503';
+}
+
+// Go's time.RFC3339Nano: the fraction without its trailing zeros, none when it is zero.
+function rfc3339Nano(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d+)Z$/, (_, fraction: string) => {
+    const trimmed = fraction.replace(/0+$/, '');
+    return trimmed ? `.${trimmed}Z` : 'Z';
+  });
 }
 
 function plain(entry: KubeObject): KubeObject {

@@ -4,6 +4,7 @@ import {
   createOwned,
   isPodReady,
   isPodTerminal,
+  isPodTerminating,
   listDue,
   owned,
   podFromTemplate,
@@ -13,10 +14,15 @@ import {
   type ControllerContext,
 } from './context';
 
-/** The ReplicaSet controller: keeps `spec.replicas` pods from the template, reports their readiness. */
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` pods from the template, reports their
+ * readiness. Pods that are finished or terminating do not count (controller.FilterActivePods).
+ */
 export function reconcileReplicaSets(context: ControllerContext): void {
   for (const replicaSet of listDue(context, 'apps', 'ReplicaSet')) {
-    const pods = owned(context, replicaSet, '', 'Pod').filter((pod) => !isPodTerminal(pod));
+    const pods = owned(context, replicaSet, '', 'Pod').filter(
+      (pod) => !isPodTerminal(pod) && !isPodTerminating(pod),
+    );
     const desired = Number(replicaSet.spec?.replicas ?? 1);
     if (pods.length < desired) {
       for (let i = pods.length; i < desired; i++) {

@@ -3,6 +3,7 @@ import {
   countAvailable,
   createOwned,
   isPodReady,
+  isPodTerminating,
   listDue,
   owned,
   podFromTemplate,
@@ -70,9 +71,14 @@ function syncStatefulSet(context: ControllerContext, set: KubeObject): void {
   const templateOf = (revision: string): KubeObject =>
     revisions.find((each) => each.metadata.name === revision)?.data?.spec?.template ?? spec.template;
   const pods = new Map<number, KubeObject>();
+  // An ordinal whose pod is terminating is taken until that pod is gone: its successor has
+  // the same name, so it waits (the StatefulSet controller's identity guarantee).
+  const terminating = new Set<number>();
   for (const pod of owned(context, set, '', 'Pod')) {
     const ordinal = Number(/-(\d+)$/.exec(pod.metadata.name)?.[1]);
-    if (Number.isInteger(ordinal)) pods.set(ordinal, pod);
+    if (!Number.isInteger(ordinal)) continue;
+    if (isPodTerminating(pod)) terminating.add(ordinal);
+    else pods.set(ordinal, pod);
   }
 
   // Scale up in order, each pod waiting for the one before it to be ready.
@@ -80,6 +86,10 @@ function syncStatefulSet(context: ControllerContext, set: KubeObject): void {
     const existing = pods.get(ordinal);
     if (existing) {
       if (ordered && !isPodReady(existing)) break;
+      continue;
+    }
+    if (terminating.has(ordinal)) {
+      if (ordered) break;
       continue;
     }
     const revision = ordinal < partition && current !== update ? current : update;
@@ -129,6 +139,7 @@ function syncStatefulSet(context: ControllerContext, set: KubeObject): void {
   const inRange = [...pods.entries()].filter(([ordinal]) => ordinal < replicas);
   if (
     spec.updateStrategy?.type === 'RollingUpdate' &&
+    terminating.size === 0 &&
     inRange.length === replicas &&
     inRange.every(([, pod]) => isPodReady(pod))
   ) {
