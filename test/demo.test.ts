@@ -7,6 +7,7 @@ import { markdownToHtml } from '../runner/markdown';
 import type { RunRecord } from '../runner/run/record';
 import type { ReadBack } from '../demo/read-back';
 import { descendantPids } from '../demo/processes';
+import { endsWithin } from './support/processes';
 
 const repoRoot = resolve(__dirname, '..');
 const loopbackOnly = join(repoRoot, 'demo', 'loopback-only.cjs');
@@ -273,7 +274,8 @@ describe('npm run demo', function () {
       assert.equal(await exited, 130, output);
       assert.match(output, /SIGINT: stopping everything the demo started/);
       assert.ok(seen.length >= 2, `the registries were running: ${seen.length} descendants`);
-      const alive = seen.filter((pid) => existsSync(`/proc/${pid}`) && !isZombie(pid));
+      const alive: number[] = [];
+      for (const pid of seen) if (!(await endsWithin(pid))) alive.push(pid);
       assert.deepEqual(alive, [], 'no process the demo started outlives it');
     });
   }
@@ -334,12 +336,3 @@ describe('demo report markdown', () => {
     it(`renders ${row.name}`, () => assert.equal(markdownToHtml(row.markdown), row.html));
   }
 });
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}

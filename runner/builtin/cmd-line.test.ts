@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCmdLine } from './cmd-line';
 import { taskData } from './definitions';
 import { startingCommandOutputBanner } from './script-host';
 import { which } from './support/process';
+import { endsWithin } from '../../test/support/processes';
 import { createTestContext, type TestContext } from './testing/context';
 
 const definition = taskData('CmdLine', 2);
@@ -103,7 +104,6 @@ describe('CmdLine@2', () => {
   });
 
   it('kills the whole process group when the step is cancelled', async () => {
-    // The child is checked for after the group is killed; SIGTERM may take a moment to land.
     step = createTestContext({
       definition,
       inputs: { script: 'sleep 30 &\necho "child $!"\nwait' },
@@ -114,8 +114,7 @@ describe('CmdLine@2', () => {
     const result = await running;
     assert.equal(result.status, 'Canceled');
     const pid = Number(child[1]);
-    for (let attempt = 0; attempt < 40 && processExists(pid); attempt++) await delay(25);
-    assert.ok(!processExists(pid), 'the background sleep was killed with the script');
+    assert.ok(await endsWithin(pid), 'the background sleep was killed with the script');
   });
 
   it('leaves no file behind but the script under Agent.TempDirectory', async () => {
@@ -126,10 +125,6 @@ describe('CmdLine@2', () => {
   });
 });
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function waitForLine(step: TestContext, pattern: RegExp): Promise<RegExpMatchArray> {
   for (let attempt = 0; attempt < 200; attempt++) {
     for (const line of step.lines) {
@@ -139,14 +134,4 @@ async function waitForLine(step: TestContext, pattern: RegExp): Promise<RegExpMa
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`no line matched ${pattern}: ${step.lines.join(' | ')}`);
-}
-
-/** Whether `pid` is a live process (a zombie waiting for init to reap it counts as gone). */
-function processExists(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
 }

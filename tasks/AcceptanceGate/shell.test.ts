@@ -1,21 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endsWithin } from '../../test/support/processes';
 import { runInShell } from './shell';
-
-/** True while `pid` runs: a process that has exited but not been reaped (a zombie) does not count. */
-function running(pid: number): boolean {
-  const stat = `/proc/${pid}/stat`;
-  if (existsSync('/proc/self/stat'))
-    return existsSync(stat) && !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('shell', function () {
   this.timeout(20_000);
@@ -54,8 +42,7 @@ describe('shell', function () {
     assert.ok(progress.length >= 2, `progress was reported ${progress.length} time(s)`);
     assert.ok(progress.every((ms, i) => i === 0 || ms > (progress[i - 1] ?? 0)));
     const background = Number(readFileSync(join(dir, 'background.pid'), 'utf8'));
-    for (let wait = 0; running(background) && wait < 50; wait++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(running(background), false, 'the background child was stopped too');
+    assert.ok(await endsWithin(background), 'the background child was stopped too');
   });
 
   it('kills, after the grace period, what ignores the request to stop', async () => {
@@ -69,10 +56,6 @@ describe('shell', function () {
     assert.deepEqual(exit, { timedOut: true });
     const waited = Date.now() - started;
     assert.ok(waited >= 650 && waited < 5_000, `took ${waited} ms`);
-    // SIGKILL is delivered to the whole group at once, but the kernel may take a moment to
-    // end a process on a busy machine.
-    const stubborn = Number(readFileSync(join(dir, 'stubborn.pid'), 'utf8'));
-    for (let wait = 0; running(stubborn) && wait < 50; wait++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(running(stubborn), false);
+    assert.ok(await endsWithin(Number(readFileSync(join(dir, 'stubborn.pid'), 'utf8'))));
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { AssertionError } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTask, type TaskRun } from './agent';
+import { endsWithin } from '../support/processes';
 
 /**
  * The harness end to end, on tiny fixture "tasks" written to a temp folder: a script that
@@ -21,14 +22,6 @@ function fixture(name: string, script: string): string {
 }
 
 // Killed processes whose parent died may linger as zombies when PID 1 does not reap them.
-function isRunning(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 function run(task: string, options: Omit<TaskRun, 'task'> = {}) {
   return runTask({ task, ...options });
 }
@@ -155,7 +148,7 @@ describe('harness: runTask', () => {
     const result = await run(task, { timeoutMs: 1_000 });
     assert.equal(result.timedOut, true);
     const grandchild = Number(/grandchild (\d+)/.exec(result.log)?.[1]);
-    assert.equal(isRunning(grandchild), false, "the task's own child is gone too");
+    assert.ok(await endsWithin(grandchild), "the task's own child is gone too");
     assert.equal(result.exitCode, null);
     assert.equal(result.agentResult, 'Failed');
     assert.match(result.log, /timed out after 1000 ms/);
