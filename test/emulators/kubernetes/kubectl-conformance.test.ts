@@ -2,13 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startClusterFixture, type ClusterFixture } from './testing';
+import { findKubectlReleases, runKubectl, startClusterFixture, type ClusterFixture } from './testing';
 
 /**
  * The kubectl conformance table: the machine's real kubectl, run as a user runs it, against
  * the emulated API server, each invocation with the exit code and the key output a real
  * AKS 1.31 cluster gives. A change that makes the emulator tell itself apart from a real
  * API server fails here. The steps run in order, each on what the ones before it left.
+ * The table runs once with each kubectl release the machine has of those a user may point
+ * at such a cluster: 1.31 speaks JSON, 1.32's typed clients speak protobuf.
  */
 interface Step {
   readonly name: string;
@@ -107,7 +109,19 @@ spec:
   containers: [{name: main, image: "registry.test/worker:1"}]
 `;
 
-describe('kubectl conformance: the real kubectl against the emulated API server', () => {
+for (const kubectl of findKubectlReleases(['1.31', '1.32'])) {
+  if ('absent' in kubectl) {
+    describe(`kubectl ${kubectl.release} conformance`, () => {
+      console.log(`      kubectl ${kubectl.release} conformance skipped: ${kubectl.absent}`);
+      it.skip(`skipped: ${kubectl.absent}`);
+    });
+    continue;
+  }
+  describe(`kubectl ${kubectl.release} conformance (${kubectl.version}): the real kubectl against the emulated API server`, () =>
+    conformanceTable(kubectl.binary));
+}
+
+function conformanceTable(binary: string): void {
   let fixture: ClusterFixture;
   let folder: string;
   // A manifest by name in the steps (`@shop.yaml`), its path once the folder exists.
@@ -591,7 +605,7 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
   for (const [index, step] of steps().entries()) {
     it(`${String(index + 1).padStart(2, '0')} kubectl ${step.args.join(' ').slice(0, 90)}: ${step.name}`, async () => {
       step.before?.(fixture);
-      const result = await fixture.kubectl(step.args.map(resolved));
+      const result = await runKubectl(fixture.kubectlConfigPath, step.args.map(resolved), undefined, binary);
       const shown = `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
       assert.equal(result.code, step.code, shown);
       for (const pattern of step.stdout ?? []) assert.match(result.stdout, pattern, shown);
@@ -599,4 +613,4 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
       for (const pattern of step.notStdout ?? []) assert.doesNotMatch(result.stdout, pattern, shown);
     });
   }
-});
+}
