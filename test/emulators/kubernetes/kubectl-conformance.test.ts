@@ -274,6 +274,43 @@ function conformanceTable(binary: string): void {
       code: 0,
       stdout: [/^api\s+ClusterIP\s+10\.0\.\d+\.\d+\s+<none>\s+80\/TCP\s+\S+\s+app=api$/m],
     },
+    // Endpoints: what the EndpointSlice and Endpoints controllers made of the Service.
+    {
+      name: 'get endpointslices: the ready pods of the Service, its port resolved',
+      args: ['-n', 'shop', 'get', 'endpointslices'],
+      code: 0,
+      stdout: [
+        /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/m,
+        /^api-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.\d+\.\d+,10\.244\.\d+\.\d+\s+\S+$/m,
+      ],
+    },
+    {
+      name: 'the slice is labelled with its Service and its manager, and owned by the Service',
+      args: [
+        '-n',
+        'shop',
+        'get',
+        'endpointslices',
+        '-l',
+        'kubernetes.io/service-name=api',
+        '-o',
+        'jsonpath={.items[0].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by} {.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name} {.items[0].endpoints[*].conditions.ready}',
+      ],
+      code: 0,
+      stdout: [/^endpointslice-controller\.k8s\.io Service\/api true true$/],
+    },
+    {
+      name: 'get endpoints',
+      args: ['-n', 'shop', 'get', 'endpoints', 'api'],
+      code: 0,
+      stdout: [/^NAME\s+ENDPOINTS\s+AGE$/m, /^api\s+10\.244\.\d+\.\d+:8080,10\.244\.\d+\.\d+:8080\s+\S+$/m],
+    },
+    {
+      name: 'describe service shows its endpoints',
+      args: ['-n', 'shop', 'describe', 'service', 'api'],
+      code: 0,
+      stdout: [/^Endpoints:\s+10\.244\.\d+\.\d+:8080,10\.244\.\d+\.\d+:8080$/m],
+    },
     {
       name: 'get --sort-by a field outside metadata (includeObject=Object)',
       args: ['-n', 'shop', 'get', 'pods', '--sort-by=.status.podIP'],
@@ -408,6 +445,20 @@ function conformanceTable(binary: string): void {
     {
       name: 'the autoscaler raises the replicas to its minimum',
       args: ['-n', 'shop', 'wait', '--for=jsonpath={.spec.replicas}=3', 'deployment/api', '--timeout=20s'],
+      code: 0,
+    },
+    {
+      name: 'the Service’s slice follows: its third pod is listed once ready',
+      args: [
+        '-n',
+        'shop',
+        'wait',
+        '--for=jsonpath={.endpoints[2].conditions.ready}=true',
+        'endpointslices',
+        '-l',
+        'kubernetes.io/service-name=api',
+        '--timeout=20s',
+      ],
       code: 0,
     },
     {
