@@ -45,16 +45,20 @@ export class EndpointsController {
     const due = this.context.dueUids();
     const concerned = new Map<string, KubeObject>();
     const add = (service: KubeObject) => concerned.set(service.metadata.uid, service);
+    // Each namespace's Services and pods are read once a pass, however many changed.
+    const servicesIn = memo((namespace: string) => objects.list(services, namespace).filter(hasSelector));
+    const podsIn = memo((namespace: string) => objects.list(this.context.type('', 'Pod'), namespace));
     if (!due) objects.list(services).forEach(add);
     else {
       objects.withUids(services, due).forEach(add);
-      const namespaces = new Set<string>();
-      for (const pod of objects.withUids(this.context.type('', 'Pod'), due))
-        namespaces.add(pod.metadata.namespace);
+      for (const pod of objects.withUids(this.context.type('', 'Pod'), due)) {
+        for (const service of servicesIn(pod.metadata.namespace)) if (selects(service, pod)) add(service);
+      }
       // An Endpoints object someone else changed is put back as its Service has it.
-      for (const endpoints of objects.withUids(this.context.type('', 'Endpoints'), due))
-        namespaces.add(endpoints.metadata.namespace);
-      for (const namespace of namespaces) objects.list(services, namespace).forEach(add);
+      for (const endpoints of objects.withUids(this.context.type('', 'Endpoints'), due)) {
+        const service = objects.find(services, endpoints.metadata.namespace, endpoints.metadata.name);
+        if (service) add(service);
+      }
     }
     for (const [uid, known] of this.synced) {
       if (concerned.has(uid)) continue;
@@ -63,27 +67,20 @@ export class EndpointsController {
       if (service?.metadata.uid !== uid) this.forget(uid);
       else if (!due || listedGone || due.has(uid)) add(service);
     }
-    for (const service of concerned.values()) this.sync(service);
+    for (const service of concerned.values()) this.sync(service, podsIn(service.metadata.namespace));
   }
 
-  private sync(service: KubeObject): void {
+  private sync(service: KubeObject, namespacePods: readonly KubeObject[]): void {
     const { objects } = this.context;
     const { namespace, name, uid } = service.metadata;
     if (service.metadata.deletionTimestamp || objects.namespaceTerminating(namespace)) return;
-    const selector: Record<string, string> | undefined = service.spec?.selector;
     // A Service without a selector has its endpoints written by its users, not by these controllers.
-    if (!selector || Object.keys(selector).length === 0 || service.spec?.type === 'ExternalName') {
+    if (!hasSelector(service)) {
       this.synced.delete(uid);
       return;
     }
-    const pods = objects
-      .list(this.context.type('', 'Pod'), namespace)
-      .filter(
-        (pod) =>
-          Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value) &&
-          pod.status?.podIP &&
-          !isPodTerminal(pod),
-      )
+    const pods = namespacePods
+      .filter((pod) => selects(service, pod) && pod.status?.podIP && !isPodTerminal(pod))
       .sort((a, b) => String(a.metadata.name).localeCompare(String(b.metadata.name)));
     this.synced.set(uid, { namespace, name, pods: new Set(pods.map((pod) => pod.metadata.uid)) });
     this.syncSlices(service, pods);
@@ -228,6 +225,26 @@ export class EndpointsController {
     const node = this.context.objects.find(this.context.type('', 'Node'), undefined, nodeName);
     return node?.metadata.labels?.['topology.kubernetes.io/zone'];
   }
+}
+
+function memo<T>(read: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    if (!known.has(key)) known.set(key, read(key));
+    return known.get(key)!;
+  };
+}
+
+function hasSelector(service: KubeObject): boolean {
+  return Object.keys(service.spec?.selector ?? {}).length > 0 && service.spec?.type !== 'ExternalName';
+}
+
+function selects(service: KubeObject, pod: KubeObject): boolean {
+  if (!hasSelector(service)) return false;
+  const labels: Record<string, string> = pod.metadata.labels ?? {};
+  return Object.entries(service.spec.selector as Record<string, string>).every(
+    ([key, value]) => labels[key] === value,
+  );
 }
 
 // The Service's ports as a pod serves them: a named target port is looked up among the
