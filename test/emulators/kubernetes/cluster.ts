@@ -4,6 +4,7 @@ import { ImageBehaviours, type ImageBehaviour } from './controllers/behaviours';
 import { listKind, type ControllerContext } from './controllers/context';
 import { reconcileDaemonSets } from './controllers/daemonset';
 import { DeploymentController } from './controllers/deployment';
+import { EndpointsController } from './controllers/endpoints';
 import { collectGarbage } from './controllers/garbage-collector';
 import { reconcileJobs } from './controllers/job';
 import { Kubelet, type ImageExists } from './controllers/kubelet';
@@ -91,6 +92,7 @@ export class EmulatedCluster {
   private readonly deployments: DeploymentController;
   private readonly namespaces: NamespaceController;
   private readonly autoscalers: AutoscalerController;
+  private readonly endpoints: EndpointsController;
   /** Pending wake-ups by the time they are due, with the objects they are for. */
   private readonly timers = new Map<number, { timer: NodeJS.Timeout; objects: KubeObject[] }>();
   private scale: number;
@@ -141,6 +143,7 @@ export class EmulatedCluster {
     this.deployments = new DeploymentController(context);
     this.namespaces = new NamespaceController(context);
     this.autoscalers = new AutoscalerController(context);
+    this.endpoints = new EndpointsController(context);
     this.controllerContext = context;
     this.bootstrap(options.nodes ?? defaultNodes(options.name));
     this.store.onChange((event) => this.changed(event));
@@ -384,6 +387,7 @@ export class EmulatedCluster {
       reconcileJobs(this.controllerContext);
       schedulePods(this.controllerContext);
       this.kubelet.reconcile();
+      this.endpoints.reconcile();
     } while (this.again && ++passes < 20);
   }
 

@@ -2,13 +2,15 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startClusterFixture, type ClusterFixture } from './testing';
+import { findKubectlReleases, runKubectl, startClusterFixture, type ClusterFixture } from './testing';
 
 /**
  * The kubectl conformance table: the machine's real kubectl, run as a user runs it, against
  * the emulated API server, each invocation with the exit code and the key output a real
  * AKS 1.31 cluster gives. A change that makes the emulator tell itself apart from a real
  * API server fails here. The steps run in order, each on what the ones before it left.
+ * The table runs once with each kubectl release the machine has of those a user may point
+ * at such a cluster: 1.31 speaks JSON, 1.32's typed clients speak protobuf.
  */
 interface Step {
   readonly name: string;
@@ -107,7 +109,19 @@ spec:
   containers: [{name: main, image: "registry.test/worker:1"}]
 `;
 
-describe('kubectl conformance: the real kubectl against the emulated API server', () => {
+for (const kubectl of findKubectlReleases(['1.31', '1.32'])) {
+  if ('absent' in kubectl) {
+    describe(`kubectl ${kubectl.release} conformance`, () => {
+      console.log(`      kubectl ${kubectl.release} conformance skipped: ${kubectl.absent}`);
+      it.skip(`skipped: ${kubectl.absent}`);
+    });
+    continue;
+  }
+  describe(`kubectl ${kubectl.release} conformance (${kubectl.version}): the real kubectl against the emulated API server`, () =>
+    conformanceTable(kubectl.binary));
+}
+
+function conformanceTable(binary: string): void {
   let fixture: ClusterFixture;
   let folder: string;
   // A manifest by name in the steps (`@shop.yaml`), its path once the folder exists.
@@ -260,6 +274,43 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
       code: 0,
       stdout: [/^api\s+ClusterIP\s+10\.0\.\d+\.\d+\s+<none>\s+80\/TCP\s+\S+\s+app=api$/m],
     },
+    // Endpoints: what the EndpointSlice and Endpoints controllers made of the Service.
+    {
+      name: 'get endpointslices: the ready pods of the Service, its port resolved',
+      args: ['-n', 'shop', 'get', 'endpointslices'],
+      code: 0,
+      stdout: [
+        /^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/m,
+        /^api-[a-z0-9]{5}\s+IPv4\s+8080\s+10\.244\.\d+\.\d+,10\.244\.\d+\.\d+\s+\S+$/m,
+      ],
+    },
+    {
+      name: 'the slice is labelled with its Service and its manager, and owned by the Service',
+      args: [
+        '-n',
+        'shop',
+        'get',
+        'endpointslices',
+        '-l',
+        'kubernetes.io/service-name=api',
+        '-o',
+        'jsonpath={.items[0].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by} {.items[0].metadata.ownerReferences[0].kind}/{.items[0].metadata.ownerReferences[0].name} {.items[0].endpoints[*].conditions.ready}',
+      ],
+      code: 0,
+      stdout: [/^endpointslice-controller\.k8s\.io Service\/api true true$/],
+    },
+    {
+      name: 'get endpoints',
+      args: ['-n', 'shop', 'get', 'endpoints', 'api'],
+      code: 0,
+      stdout: [/^NAME\s+ENDPOINTS\s+AGE$/m, /^api\s+10\.244\.\d+\.\d+:8080,10\.244\.\d+\.\d+:8080\s+\S+$/m],
+    },
+    {
+      name: 'describe service shows its endpoints',
+      args: ['-n', 'shop', 'describe', 'service', 'api'],
+      code: 0,
+      stdout: [/^Endpoints:\s+10\.244\.\d+\.\d+:8080,10\.244\.\d+\.\d+:8080$/m],
+    },
     {
       name: 'get --sort-by a field outside metadata (includeObject=Object)',
       args: ['-n', 'shop', 'get', 'pods', '--sort-by=.status.podIP'],
@@ -394,6 +445,20 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
     {
       name: 'the autoscaler raises the replicas to its minimum',
       args: ['-n', 'shop', 'wait', '--for=jsonpath={.spec.replicas}=3', 'deployment/api', '--timeout=20s'],
+      code: 0,
+    },
+    {
+      name: 'the Service’s slice follows: its third pod is listed once ready',
+      args: [
+        '-n',
+        'shop',
+        'wait',
+        '--for=jsonpath={.endpoints[2].conditions.ready}=true',
+        'endpointslices',
+        '-l',
+        'kubernetes.io/service-name=api',
+        '--timeout=20s',
+      ],
       code: 0,
     },
     {
@@ -591,7 +656,7 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
   for (const [index, step] of steps().entries()) {
     it(`${String(index + 1).padStart(2, '0')} kubectl ${step.args.join(' ').slice(0, 90)}: ${step.name}`, async () => {
       step.before?.(fixture);
-      const result = await fixture.kubectl(step.args.map(resolved));
+      const result = await runKubectl(fixture.kubectlConfigPath, step.args.map(resolved), undefined, binary);
       const shown = `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
       assert.equal(result.code, step.code, shown);
       for (const pattern of step.stdout ?? []) assert.match(result.stdout, pattern, shown);
@@ -599,4 +664,4 @@ describe('kubectl conformance: the real kubectl against the emulated API server'
       for (const pattern of step.notStdout ?? []) assert.doesNotMatch(result.stdout, pattern, shown);
     });
   }
-});
+}

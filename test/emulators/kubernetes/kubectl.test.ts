@@ -264,6 +264,23 @@ spec:
     ]);
     assert.equal(deleted.code, 0, deleted.stderr);
     assert.match(deleted.stdout, /deployment.apps "api" deleted/);
+    // Its pods go in the background, each within its grace period: those still there are
+    // Terminating, as on a real cluster, and gone once waited for.
+    const left = JSON.parse(
+      (await fixture.kubectl(['-n', 'shop', 'get', 'pods', '-l', 'app=api', '-o', 'json'])).stdout,
+    ) as { items: { metadata: { deletionTimestamp?: string } }[] };
+    assert.ok(left.items.every((pod) => pod.metadata.deletionTimestamp));
+    const waited = await fixture.kubectl([
+      '-n',
+      'shop',
+      'wait',
+      '--for=delete',
+      'pod',
+      '-l',
+      'app=api',
+      '--timeout=30s',
+    ]);
+    assert.equal(waited.code, 0, waited.stderr);
     const pods = JSON.parse(
       (await fixture.kubectl(['-n', 'shop', 'get', 'pods', '-l', 'app=api', '-o', 'json'])).stdout,
     ) as { items: unknown[] };

@@ -16,6 +16,7 @@ import {
   type Authorization,
 } from './reviews';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch } from './patch';
+import { decodeProtobuf, encodeProtobuf, prefersProtobuf, protobufMediaType } from './protobuf';
 import { groupVersion, type ResourceType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import type { WatchEvent } from './store';
@@ -58,16 +59,36 @@ export async function answerKubernetes(
   context: RestContext,
   request: EmulatedRequest,
 ): Promise<EmulatedResponse> {
-  try {
-    const user = context.authenticate(request);
-    if (user === undefined) {
-      return status(new ApiError(401, 'Unauthorized', 'Unauthorized'));
+  const answer = (): EmulatedResponse => {
+    try {
+      const user = context.authenticate(request);
+      if (user === undefined) {
+        return status(new ApiError(401, 'Unauthorized', 'Unauthorized'));
+      }
+      return route(context, request, user);
+    } catch (error) {
+      if (error instanceof ApiError) return status(error);
+      throw error;
     }
-    return route(context, request, user);
-  } catch (error) {
-    if (error instanceof ApiError) return status(error);
-    throw error;
-  }
+  };
+  return inAcceptedEncoding(request, answer());
+}
+
+// A client whose first choice is protobuf (client-go's typed clients) gets a built-in
+// kind, a list of them or a Status encoded so; custom resources, Tables and watch streams
+// stay JSON, which such a client also accepts.
+function inAcceptedEncoding(request: EmulatedRequest, response: EmulatedResponse): EmulatedResponse {
+  const body = response.body;
+  if (
+    !prefersProtobuf(request.headers.accept) ||
+    response.stream ||
+    response.headers?.['content-type'] !== 'application/json'
+  )
+    return response;
+  if (!body || typeof body !== 'object' || Buffer.isBuffer(body)) return response;
+  const encoded = encodeProtobuf(body as KubeObject);
+  if (!encoded) return response;
+  return { ...response, headers: { ...response.headers, 'content-type': protobufMediaType }, body: encoded };
 }
 
 function route(context: RestContext, request: EmulatedRequest, user: string): EmulatedResponse {
@@ -543,14 +564,15 @@ function checkName(body: KubeObject, name: string): void {
 }
 
 function parseBody(request: EmulatedRequest): KubeObject {
-  // Only JSON bodies: kubectl 1.32 sends some built-in kinds as protobuf first, and on 415
-  // falls back to JSON, as client-go does with a server that lacks an encoding.
+  // JSON, or protobuf for the built-in kinds: kubectl 1.32's typed clients send protobuf
+  // and do not fall back to JSON.
   const type = request.headers['content-type'] ?? '';
+  if (type.split(';')[0]!.trim() === protobufMediaType) return decodeProtobuf(request.body);
   if (/protobuf|cbor/.test(type)) {
     throw new ApiError(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${protobufMediaType}`,
     );
   }
   try {

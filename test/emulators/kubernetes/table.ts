@@ -304,13 +304,40 @@ const columnsByKind: Record<string, Column[]> = {
     {
       name: 'Ports',
       type: 'string',
-      cell: (o) => ((o.ports ?? []) as KubeObject[]).map((port) => port.port).join(',') || '<unset>',
+      cell: (o) =>
+        firstThree(
+          ((o.ports ?? []) as KubeObject[]).map((port) => String(port.port)),
+          '<unset>',
+        ),
     },
     {
       name: 'Endpoints',
       type: 'string',
       cell: (o) =>
-        ((o.endpoints ?? []) as KubeObject[]).flatMap((each) => each.addresses ?? []).join(',') || '<unset>',
+        firstThree(
+          ((o.endpoints ?? []) as KubeObject[]).flatMap((each) => (each.addresses ?? []) as string[]),
+          '<unset>',
+        ),
+    },
+    age,
+  ],
+  // The ready addresses with each port (printers.go's formatEndpoints).
+  Endpoints: [
+    name,
+    {
+      name: 'Endpoints',
+      type: 'string',
+      cell: (o) =>
+        firstThree(
+          ((o.subsets ?? []) as KubeObject[]).flatMap((subset) => {
+            const addresses = ((subset.addresses ?? []) as KubeObject[]).map((each) => String(each.ip));
+            const ports = (subset.ports ?? []) as KubeObject[];
+            return ports.length === 0
+              ? addresses
+              : ports.flatMap((port) => addresses.map((ip) => `${ip}:${port.port}`));
+          }),
+          '<none>',
+        ),
     },
     age,
   ],
@@ -333,6 +360,13 @@ const columnsByKind: Record<string, Column[]> = {
     age,
   ],
 };
+
+// A list cell as kubectl's printers write one: three items, then how many more.
+function firstThree(items: readonly string[], none: string): string {
+  if (items.length === 0) return none;
+  const shown = items.slice(0, 3).join(',');
+  return items.length > 3 ? `${shown} + ${items.length - 3} more...` : shown;
+}
 
 /** What a table's rows carry besides their cells (`?includeObject=`: None, Metadata by default, or Object). */
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

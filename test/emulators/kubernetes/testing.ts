@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { startEmulatedAzure, type EmulatedAzure } from '../server';
 import { EmulatedCluster, type ClusterOptions } from './cluster';
 import { kubeconfigYaml } from './kubeconfig';
@@ -64,17 +64,19 @@ export function kubectlKubeconfig(azure: EmulatedAzure, cluster: EmulatedCluster
 }
 
 /**
- * Runs the machine's kubectl with a kubeconfig; never rejects. `KUBECTL` names another
- * binary (to run the tests with another kubectl release than the one on PATH).
+ * Runs the machine's kubectl with a kubeconfig; never rejects. `binary` (or else the
+ * `KUBECTL` environment variable) names another binary, to run with another kubectl
+ * release than the one on PATH.
  */
 export function runKubectl(
   kubeconfigPath: string,
   args: readonly string[],
   input?: string,
+  binary?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
-      process.env.KUBECTL || 'kubectl',
+      binary || process.env.KUBECTL || 'kubectl',
       ['--kubeconfig', kubeconfigPath, ...args],
       { timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() } },
       (error, stdout, stderr) => {
@@ -92,5 +94,62 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A kubectl release to run tests with: its binary, or why there is none on this machine. */
+export type KubectlRelease =
+  | { readonly release: string; readonly binary: string; readonly version: string }
+  | { readonly release: string; readonly absent: string };
+
+/**
+ * The binaries of some kubectl releases (`1.31`). Google's kubectl package puts a
+ * dispatcher at /usr/bin/kubectl, which runs the release matching the server's version,
+ * with each release beside it as `kubectl.<minor release>`: those are run directly. A
+ * plain kubectl on the PATH stands for its own release. `KUBECTL`, when set, is the only
+ * binary used: every release it is not is absent.
+ */
+export function findKubectlReleases(releases: readonly string[]): KubectlRelease[] {
+  const named = process.env.KUBECTL;
+  const onPath = named ? undefined : whichKubectl();
+  const candidates = named ? [named] : onPath ? [onPath] : [];
+  const beside = (release: string) =>
+    onPath ? join(dirname(realpathSync(onPath)), `kubectl.${release}`) : undefined;
+  return releases.map((release) => {
+    const own = beside(release);
+    for (const binary of own && existsSync(own) ? [own, ...candidates] : candidates) {
+      const version = clientVersion(binary);
+      if (version?.startsWith(`v${release}.`)) return { release, binary, version };
+    }
+    const looked = named
+      ? `KUBECTL=${named}`
+      : onPath
+        ? `${onPath} and ${beside(release)}`
+        : 'no kubectl on the PATH';
+    return { release, absent: `no kubectl ${release} here (looked at ${looked})` };
+  });
+}
+
+function whichKubectl(): string | undefined {
+  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    const path = join(folder || '.', 'kubectl');
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+// `v1.32.5`, or undefined when the binary does not run; a dispatcher reports its own
+// version with a `-dispatcher` suffix, and stands for no release.
+function clientVersion(binary: string): string | undefined {
+  try {
+    const out = execFileSync(binary, ['version', '--client', '-o', 'json'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    const version = (JSON.parse(out) as { clientVersion?: { gitVersion?: string } }).clientVersion
+      ?.gitVersion;
+    return version && !version.includes('dispatcher') ? version : undefined;
+  } catch {
+    return undefined;
   }
 }
