@@ -1,94 +1,127 @@
-import type { LogsTable } from '@azure/monitor-query-logs';
 import { TaskError } from '../shared/task-error';
+import type { Limit, MetricThreshold } from './health-thresholds';
 
 /**
- * The service's health in Azure Monitor, the pure half: the built-in query, the
- * thresholds and how the query's first row is judged against them. The query itself
- * runs in health-query.ts, loaded only when a workspace is set.
+ * The release's health in Azure Monitor, the pure half: the default thresholds, how one
+ * metric's value is judged against its pass and warning lines, and the score. The queries
+ * run in health-watch.ts (when, how often) and health-query.ts (the wire).
  */
 
-/** The built-in query: failed-request rate and p95 duration from AppRequests (workspace-based Application Insights). */
-export const defaultHealthQuery = [
-  'AppRequests',
-  '| summarize requests = count(), failedRatePercent = round(100.0 * countif(Success == false) / count(), 2),',
-  '  p95DurationMs = round(percentile(DurationMs, 95), 1)',
-].join('\n');
-
-/** The built-in thresholds for the built-in query. */
-export const defaultHealthThresholds = 'failedRatePercent <= 1\np95DurationMs <= 1000';
-
-/** One threshold: a column of the query's first row, compared with a limit. */
-export interface Threshold {
-  readonly column: string;
-  readonly operator: '<=' | '<' | '>=' | '>';
-  readonly limit: number;
+/** The thresholds when healthThresholds is empty: Application Insights always, Container Insights with the cluster scope. */
+export function defaultThresholds(withClusterScope: boolean): string {
+  return [
+    'failedRatePercent <= 1',
+    'p95DurationMs <= 1000',
+    ...(withClusterScope
+      ? ['restarts <= 0', 'oomKilled <= 0', 'podsNotReady <= 0', 'errorLogLines: pass <= 0, warn <= 5']
+      : []),
+  ].join('\n');
 }
 
-/** A figure read from the query, against its threshold. */
-export interface HealthFigure {
-  readonly name: string;
-  /** Undefined when the query returned no row or an empty value: no traffic to judge. */
+/** A metric's outcome: Inconclusive when no data arrived within the wait. */
+export type MetricOutcome = 'Passed' | 'Warning' | 'Failed' | 'Inconclusive';
+
+/** Where a metric's value came from. */
+export type MetricSource = 'Container Insights' | 'Application Insights' | 'healthQuery';
+
+/** What the queries found for one metric. */
+export interface MetricReading {
+  /** Undefined when no data arrived. */
   readonly value?: number;
-  readonly threshold: Threshold;
-  readonly crossed: boolean;
+  /** Rows the value was computed from, when the query says. */
+  readonly samples?: number;
+  /** The same metric over the previous release's window, for relative limits. */
+  readonly baseline?: number;
 }
 
-/** What the health check found. */
+/** One metric, judged. */
+export interface MetricResult extends MetricReading {
+  readonly name: string;
+  readonly source: MetricSource;
+  readonly threshold: MetricThreshold;
+  /** The pass and warning limits as numbers, once a relative one has its baseline. */
+  readonly passLimit?: number;
+  readonly warnLimit?: number;
+  readonly outcome: MetricOutcome;
+  /** Why it is Inconclusive: no data, or no baseline for a relative limit. */
+  readonly missing?: 'data' | 'baseline';
+}
+
+/** What the health part of the gate found. */
 export interface HealthReport {
+  /** The workspace or resource queried, for the summary. */
   readonly target: string;
-  readonly figures: readonly HealthFigure[];
+  readonly metrics: readonly MetricResult[];
+  /** 0 to 100, one decimal: see healthScore. */
+  readonly score: number;
+  /** How long the gate waited for data, at most. */
+  readonly waitMinutes: number;
+  /** What the queries were scoped to, for the lines that say what to check when data is missing. */
+  readonly scope: {
+    readonly cluster?: string;
+    readonly namespace?: string;
+    readonly roleName?: string;
+    readonly version?: string;
+  };
 }
 
-/** Parses thresholds, one per line or comma-separated, such as "failedRatePercent <= 1". */
-export function parseThresholds(text: string): Threshold[] {
-  return text
-    .split(/[\n,;]/)
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0)
-    .map((part) => {
-      const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)$/.exec(part);
-      if (!match) throw new TaskError('HealthThresholdInvalid', [part]);
-      return {
-        column: match[1] as string,
-        operator: match[2] as Threshold['operator'],
-        limit: Number(match[3]),
-      };
-    });
+/** Judges one metric: Passed on its pass line, Warning on its warning line, else Failed; Inconclusive without data. */
+export function judgeMetric(
+  threshold: MetricThreshold,
+  source: MetricSource,
+  reading: MetricReading,
+): MetricResult {
+  const passLimit = resolveLimit(threshold.pass, reading.baseline);
+  const warnLimit = threshold.warn ? resolveLimit(threshold.warn, reading.baseline) : undefined;
+  const known = {
+    name: threshold.metric,
+    source,
+    threshold,
+    ...reading,
+    ...(passLimit !== undefined ? { passLimit } : {}),
+    ...(warnLimit !== undefined ? { warnLimit } : {}),
+  };
+  if (reading.value === undefined) return { ...known, outcome: 'Inconclusive', missing: 'data' };
+  if (passLimit === undefined || (threshold.warn && warnLimit === undefined))
+    return { ...known, outcome: 'Inconclusive', missing: 'baseline' };
+  if (holds(reading.value, threshold.pass.operator, passLimit)) return { ...known, outcome: 'Passed' };
+  if (threshold.warn && warnLimit !== undefined && holds(reading.value, threshold.warn.operator, warnLimit))
+    return { ...known, outcome: 'Warning' };
+  return { ...known, outcome: 'Failed' };
 }
 
-/** Compares the first row of `table` with the thresholds. Pure. */
-export function evaluateHealth(
-  table: LogsTable | undefined,
-  thresholds: readonly Threshold[],
-  target: string,
-): HealthReport {
-  const columns = table?.columnDescriptors.map((column) => column.name ?? '') ?? [];
-  const row = table?.rows[0];
-  const figures = thresholds.map((threshold): HealthFigure => {
-    const index = columns.indexOf(threshold.column);
-    if (table && index < 0)
-      throw new TaskError('HealthColumnMissing', [threshold.column, columns.join(', ') || 'none']);
-    const raw = row?.[index];
-    const value =
-      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : undefined;
-    if (value === undefined || Number.isNaN(value))
-      return { name: threshold.column, threshold, crossed: false };
-    return { name: threshold.column, value, threshold, crossed: !holds(value, threshold) };
-  });
-  return { target, figures };
+// "+10%" of a baseline of 200 ms is 220 ms; without a baseline a relative limit has no value.
+function resolveLimit(limit: Limit, baseline: number | undefined): number | undefined {
+  if (!limit.relative) return limit.value;
+  if (baseline === undefined) return undefined;
+  return Math.round(baseline * (1 + limit.value / 100) * 10_000) / 10_000;
 }
 
-function holds(value: number, threshold: Threshold): boolean {
-  switch (threshold.operator) {
+function holds(value: number, operator: Limit['operator'], limit: number): boolean {
+  switch (operator) {
     case '<=':
-      return value <= threshold.limit;
+      return value <= limit;
     case '<':
-      return value < threshold.limit;
+      return value < limit;
     case '>=':
-      return value >= threshold.limit;
+      return value >= limit;
     case '>':
-      return value > threshold.limit;
+      return value > limit;
   }
+}
+
+const credit: Record<MetricOutcome, number> = { Passed: 1, Warning: 0.5, Failed: 0, Inconclusive: 0 };
+
+/**
+ * 100 × Σ weight × (1 Passed, 0.5 Warning, 0 Failed) / Σ weight, over the metrics that
+ * have an outcome (Inconclusive ones left out), to one decimal; 0 when none has.
+ */
+export function healthScore(results: readonly MetricResult[]): number {
+  const judged = results.filter((result) => result.outcome !== 'Inconclusive');
+  const weights = judged.reduce((sum, result) => sum + result.threshold.weight, 0);
+  if (weights === 0) return 0;
+  const earned = judged.reduce((sum, result) => sum + result.threshold.weight * credit[result.outcome], 0);
+  return Math.round((1000 * earned) / weights) / 10;
 }
 
 /** Where the query runs: a workspace id (a GUID), or an Application Insights resource id. */

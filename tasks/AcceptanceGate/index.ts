@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { EOL } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { readNetworkSettings } from '../shared/agent-environment';
 import { readAzureRmConnection } from '../shared/azure-connection';
@@ -16,14 +15,10 @@ import { percent } from '../shared/wording';
 import { localise, runTask } from '../shared/task-shell';
 import { parseChecks, type VariableLookup } from './checks-file';
 import type { Check } from './checks';
-import {
-  defaultHealthQuery,
-  defaultHealthThresholds,
-  logAnalyticsEndpoints,
-  parseHealthTarget,
-  parseThresholds,
-  type HealthReport,
-} from './health';
+import { defaultErrorLogPattern, healthMetric, healthMetrics } from './health-catalog';
+import { defaultThresholds, logAnalyticsEndpoints, parseHealthTarget, type HealthReport } from './health';
+import { parseThresholds } from './health-thresholds';
+import type { HealthPlan } from './health-watch';
 import { createSend } from './http-client';
 import { credentialHeaderValues } from './redact';
 import { runGate, type GateConfig } from './run';
@@ -69,7 +64,8 @@ void runTask(async () => {
     outcome = await runGate(config, {
       send,
       now: () => Date.now(),
-      sleep: (ms) => sleep(ms),
+      // The global timer, which a test's fast clock (test/fixtures/fast-clock.cjs) can speed up.
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       log: writeLine,
       redact,
       localise: (reason) => localise(new TaskError(reason.key, reason.args)),
@@ -118,9 +114,18 @@ void runTask(async () => {
 
   const { verdict } = outcome;
   tl.setVariable('passRate', String(verdict.passRate), false, true);
-  tl.setVariable('verdict', verdict.passed ? 'Passed' : 'Failed', false, true);
+  tl.setVariable('verdict', verdict.outcome, false, true);
+  tl.setVariable('score', String(verdict.score), false, true);
   const { passed, flaky, failed, skipped } = verdict.counts;
-  if (verdict.passed) {
+  if (verdict.outcome !== 'Failed') {
+    for (const issue of outcome.issues) tl.warning(localise(issue));
+    if (verdict.outcome !== 'Passed') {
+      tl.setResult(
+        tl.TaskResult.SucceededWithIssues,
+        tl.loc('GateVerdictWithIssues', verdict.outcome, verdict.score, percent(verdict.passRate)),
+      );
+      return;
+    }
     tl.setResult(
       tl.TaskResult.Succeeded,
       verdict.ran
@@ -316,31 +321,69 @@ function readHealth(network: NetworkSettings): Pick<GateConfig, 'health'> {
     logAnalyticsEndpoints[connection.cloud.environment.toLowerCase()];
   if (!endpoint) throw new TaskError('LogAnalyticsEndpointUnknown', [connection.cloud.environment]);
   if (!URL.canParse(endpoint)) throw new TaskError('LogAnalyticsEndpointInvalid', [endpoint]);
-  const thresholds = parseThresholds(input.optionalString('healthThresholds') ?? defaultHealthThresholds);
-  const query = input.optionalString('healthQuery') ?? defaultHealthQuery;
-  const start = deployStart();
+  const customQuery = input.optionalString('healthQuery');
+  const cluster = readClusterScope();
+  const thresholds = parseThresholds(
+    input.optionalString('healthThresholds') ?? defaultThresholds(cluster !== undefined),
+    { catalog: healthMetrics.map((metric) => metric.name), customQuery: customQuery !== undefined },
+  );
+  // With a custom query a Container Insights name may be one of its columns; without one it needs the cluster.
+  const needsCluster = thresholds.find((t) => healthMetric(t.metric)?.source === 'Container Insights');
+  if (needsCluster && !cluster && !customQuery)
+    throw new TaskError('HealthClusterScopeMissing', [needsCluster.line, needsCluster.metric]);
+  const roleName = input.optionalString('appRoleName');
+  const version = input.optionalString('appVersion');
+  const windowStart = deployStart();
+  const plan: Omit<HealthPlan, 'target'> = {
+    thresholds,
+    ...(customQuery ? { customQuery } : {}),
+    ...(cluster ? { cluster } : {}),
+    app: { ...(roleName ? { roleName } : {}), ...(version ? { version } : {}) },
+    errorLogPattern: input.optionalString('errorLogPattern') ?? defaultErrorLogPattern,
+    windowStart,
+    waitMinutes: input.integer('healthWaitMinutes', 5, 0, 60),
+  };
   return {
-    health: async (): Promise<HealthReport> => {
+    health: async (deps): Promise<HealthReport> => {
       // The Azure SDK is most of the bundle; a gate without a workspace never loads it.
-      const [{ createCredential, diagnoseSignInFailure }, { queryHealth }] = await Promise.all([
+      const [
+        { createCredential, diagnoseSignInFailure },
+        { createLogsQuery, healthTargetLabel },
+        { watchHealth },
+      ] = await Promise.all([
         import('../shared/azure-credential'),
         import('./health-query'),
+        import('./health-watch'),
       ]);
+      const query = createLogsQuery(
+        createCredential(connection, network),
+        { endpoint, clientOptions: sdkClientOptions(network, endpoint) },
+        target,
+      );
       try {
-        return await queryHealth(
-          createCredential(connection, network),
-          { endpoint, clientOptions: sdkClientOptions(network, endpoint) },
-          target,
-          query,
-          { startTime: start, endTime: new Date() },
-          thresholds,
-        );
+        return await watchHealth({ ...plan, target: healthTargetLabel(target) }, { ...deps, query });
       } catch (error) {
         if (isTaskError(error)) throw error;
         throw await diagnoseSignInFailure(error, connection, network);
       }
     },
   };
+}
+
+// Container Insights metrics are scoped to the release: its cluster, namespace and pod hashes, all three or none.
+function readClusterScope(): HealthPlan['cluster'] {
+  const cluster = input.optionalString('clusterName');
+  const namespace = input.optionalString('namespace');
+  const hashes = (input.optionalString('podTemplateHash') ?? '')
+    .split(',')
+    .map((hash) => hash.trim())
+    .filter((hash) => hash !== '');
+  const given = { clusterName: cluster, namespace, podTemplateHash: hashes.length > 0 ? 'set' : undefined };
+  const missing = Object.entries(given).filter(([, value]) => value === undefined);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0)
+    throw new TaskError('HealthClusterScopeIncomplete', [missing.map(([name]) => name).join(', ')]);
+  return { cluster: cluster as string, namespace: namespace as string, podTemplateHashes: hashes };
 }
 
 // The health window opens when the deploy started: an explicit time, else the pipeline's start, else an hour ago.

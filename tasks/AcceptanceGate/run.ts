@@ -11,7 +11,7 @@ import { writeJUnit, type TestCase } from './junit';
 import { waitUntilReady, type Readiness } from './readiness';
 import { renderSummary } from './summary';
 import { runTestCommand, type TestCommandDeps } from './test-command';
-import { decideVerdict, type Reason, type Verdict } from './verdict';
+import { decideVerdict, withFailures, type Reason, type Verdict } from './verdict';
 
 /**
  * The gate, start to end, without task-lib: wait for readiness, run the checks and
@@ -32,8 +32,8 @@ export interface GateConfig {
   readonly minPassRate: number;
   readonly retryFailed: number;
   readonly concurrencyPerHost: number;
-  /** Runs the health query; absent when no workspace is set. */
-  readonly health?: () => Promise<HealthReport>;
+  /** Watches the release's health, with the gate's clock and log; absent when no workspace is set. */
+  readonly health?: (deps: Pick<GateDeps, 'now' | 'sleep' | 'log'>) => Promise<HealthReport>;
   /** The stage and environment the step runs in, for the summary's heading. */
   readonly place?: StepPlace;
 }
@@ -60,6 +60,8 @@ export interface GateOutcome {
   readonly summaryMarkdown: string;
   /** The verdict's reasons as TaskErrors, one line each, for the task result. */
   readonly failures: readonly TaskError[];
+  /** Why the verdict is Warning or Inconclusive, one line each, for the run's issues. */
+  readonly issues: readonly TaskError[];
 }
 
 /** Runs the gate. Problems with the test command or the health query fail the verdict; they do not stop the checks. */
@@ -103,7 +105,7 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
           deps,
         ).catch(asReason)
       : undefined,
-    config.health ? config.health().catch(asReason) : undefined,
+    config.health ? config.health(deps).catch(asReason) : undefined,
   ]);
   if (ready) {
     deps.log(`Ran ${counted(checks.length, 'check')} in ${((deps.now() - started) / 1000).toFixed(1)} s.`);
@@ -130,8 +132,12 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     ...errors,
   ].map((failure) => shortenArguments(failure, deps.redact));
   const reasons = failures.map((failure) => ({ key: failure.key, args: failure.args }));
-  const finalVerdict: Verdict = { ...verdict, passed: reasons.length === 0, reasons };
+  const finalVerdict: Verdict = withFailures(verdict, reasons);
+  const issues = verdict.issues.map((issue) =>
+    shortenArguments(new TaskError(issue.key, issue.args), deps.redact),
+  );
   const localisedReasons = reasons.map((reason) => deps.localise(reason));
+  const localisedIssues = issues.map((issue) => deps.localise(issue));
 
   const cases: TestCase[] = [
     ...(readiness && !readiness.ready ? [readinessCase(readiness)] : []),
@@ -144,6 +150,7 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
       verdict: finalVerdict,
       minPassRate: config.minPassRate,
       reasons: localisedReasons,
+      issues: localisedIssues,
       checks,
       tests: tests ?? [],
       ...(health ? { health } : {}),
@@ -161,6 +168,7 @@ export async function runGate(config: GateConfig, deps: GateDeps): Promise<GateO
     junitXml,
     summaryMarkdown,
     failures,
+    issues,
   };
 }
 

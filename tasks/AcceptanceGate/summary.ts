@@ -2,14 +2,14 @@ import type { Redact } from '../shared/redaction';
 import { describePlace, type StepPlace } from '../shared/summary-file';
 import { metricValue, metricWords, percent } from '../shared/wording';
 import type { CheckResult } from './check-runner';
-import type { HealthReport } from './health';
+import type { HealthReport, MetricResult } from './health';
 import { failureLine, type TestCase } from './junit';
-import type { Verdict } from './verdict';
+import { limitText, whatToCheck, type Verdict } from './verdict';
 
 /**
  * The run summary people read at a glance: the verdict, where the gate ran, the checks
  * (failures first, then in the file's order) with a text bar of each one's latency, the
- * tests, and the application's health against its thresholds. Only markdown Azure DevOps
+ * tests, and each health metric against its pass and warning lines, with the score. Only markdown Azure DevOps
  * renders: tables and text, no raw HTML or SVG. Every text goes through `redact`.
  */
 
@@ -18,6 +18,8 @@ export interface SummaryInput {
   readonly verdict: Verdict;
   readonly minPassRate: number;
   readonly reasons: readonly string[];
+  /** Why the verdict is Warning or Inconclusive. */
+  readonly issues?: readonly string[];
   readonly checks: readonly CheckResult[];
   readonly tests: readonly TestCase[];
   readonly health?: HealthReport;
@@ -41,7 +43,7 @@ export function renderSummary(input: SummaryInput, redact: Redact): string {
     ? [input.target.baseUrl, describePlace(input.target.place)].filter(Boolean).join(' · ')
     : '';
   const lines = [
-    `## Acceptance gate: ${verdict.passed ? '✅ passed' : '❌ failed'}${where ? ` · ${cell(where)}` : ''}`,
+    `## Acceptance gate: ${verdictHeading[verdict.outcome]}${where ? ` · ${cell(where)}` : ''}`,
     '',
     verdict.ran
       ? `Pass rate **${percent(verdict.passRate)}** (minimum ${percent(input.minPassRate)}): ${passed} passed, ${flaky} flaky, ${failed} failed, ${skipped} skipped.`
@@ -50,12 +52,26 @@ export function renderSummary(input: SummaryInput, redact: Redact): string {
   if (input.readinessNote) lines.push('', input.readinessNote);
   if (input.reasons.length > 0)
     lines.push('', '**Why it failed**', '', ...input.reasons.map((reason) => `- ${cell(reason)}`));
+  if (input.issues && input.issues.length > 0)
+    lines.push(
+      '',
+      `**Why it is ${verdict.outcome === 'Inconclusive' ? 'inconclusive' : 'a warning'}**`,
+      '',
+      ...input.issues.map((issue) => `- ${cell(issue)}`),
+    );
   if (input.checks.length > 0) lines.push('', ...checksTable(input.checks));
   if (input.tests.length > 0) lines.push('', ...testsSection(input.tests, redact));
   if (input.health) lines.push('', ...healthTable(input.health));
   lines.push('');
   return redact(lines.join('\n'));
 }
+
+const verdictHeading: Record<Verdict['outcome'], string> = {
+  Passed: '✅ passed',
+  Warning: '⚠️ warning',
+  Inconclusive: '❔ inconclusive',
+  Failed: '❌ failed',
+};
 
 const outcomeIcon: Record<string, string> = {
   passed: '✅ passed',
@@ -118,16 +134,48 @@ function testsSection(tests: readonly TestCase[], redact: Redact): string[] {
   ];
 }
 
+const metricIcon: Record<MetricResult['outcome'], string> = {
+  Passed: '✅ passed',
+  Warning: '⚠️ warning',
+  Failed: '❌ failed',
+  Inconclusive: '❔ no data',
+};
+
 function healthTable(health: HealthReport): string[] {
+  const rows = health.metrics.map((metric) => {
+    const relative = metric.threshold.pass.relative || metric.threshold.warn?.relative === true;
+    const value = metric.value === undefined ? 'no data' : metricValue(metric.name, metric.value);
+    const baseline = !relative
+      ? '–'
+      : metric.baseline === undefined
+        ? 'no data'
+        : metricValue(metric.name, metric.baseline);
+    const outcome =
+      metric.outcome === 'Inconclusive' && metric.missing === 'baseline'
+        ? '❔ no baseline'
+        : metricIcon[metric.outcome];
+    return `| ${cell(metricWords(metric.name))} \`${cell(metric.name)}\` | ${metric.source} | ${value} | ${cell(limitText(metric, metric.threshold.pass, metric.passLimit))} | ${metric.threshold.warn ? cell(limitText(metric, metric.threshold.warn, metric.warnLimit)) : '–'} | ${baseline} | ${metric.threshold.weight} | ${outcome} |`;
+  });
+  const missing = health.metrics.filter(
+    (metric) => metric.outcome === 'Inconclusive' && metric.missing === 'data',
+  );
+  const judged = health.metrics.filter((metric) => metric.outcome !== 'Inconclusive').length;
   return [
-    `### Application health in Azure Monitor (${cell(health.target)})`,
+    `### Health in Azure Monitor (${cell(health.target)})`,
     '',
-    '| Figure | Column | Value | Threshold | |',
-    '|---|---|---:|---|---|',
-    ...health.figures.map(
-      (figure) =>
-        `| ${cell(metricWords(figure.name))} | \`${cell(figure.name)}\` | ${figure.value === undefined ? 'no data' : metricValue(figure.name, figure.value)} | ${figure.threshold.operator} ${metricValue(figure.name, figure.threshold.limit)} | ${figure.value === undefined ? '➖ no traffic' : figure.crossed ? '❌ crossed' : '✅ within'} |`,
-    ),
+    `Score **${health.score}** of 100 over ${judged} of ${health.metrics.length} metrics with data (passed 1, warning 0.5, failed 0, by weight).`,
+    '',
+    '| Metric | Source | Value | Pass | Warn | Baseline | Weight | Outcome |',
+    '|---|---|---:|---|---|---:|---:|---|',
+    ...rows,
+    ...(missing.length > 0
+      ? [
+          '',
+          `No data arrived within ${health.waitMinutes} min for ${missing.map((metric) => `\`${metric.name}\``).join(', ')}. Check ${cell(
+            [...new Set(missing.map((metric) => whatToCheck(metric, health)))].join('; and '),
+          )}.`,
+        ]
+      : []),
   ];
 }
 

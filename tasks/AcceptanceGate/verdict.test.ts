@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { CheckResult } from './check-runner';
-import type { HealthReport } from './health';
+import { healthScore, judgeMetric, type HealthReport, type MetricReading } from './health';
+import { parseThresholds } from './health-thresholds';
 import type { TestCase } from './junit';
 import { latencyBar, renderSummary } from './summary';
 import { decideVerdict, type VerdictInput } from './verdict';
@@ -33,17 +34,26 @@ const test = (name: string, outcome: TestCase['outcome']): TestCase => ({
   attempts: 1,
 });
 const base: VerdictInput = { baseUrl: 'http://staging.test', minPassRate: 100, checks: [], tests: [] };
-const health = (value: number | undefined, limit: number): HealthReport => ({
-  target: 'workspace w',
-  figures: [
-    {
-      name: 'failedRatePercent',
-      ...(value !== undefined ? { value } : {}),
-      threshold: { column: 'failedRatePercent', operator: '<=', limit },
-      crossed: value !== undefined && value > limit,
-    },
-  ],
-});
+const catalog = ['failedRatePercent', 'p95DurationMs', 'restarts'];
+/** A health report judged from thresholds text and each metric's reading. */
+function report(thresholds: string, readings: Record<string, MetricReading>): HealthReport {
+  const metrics = parseThresholds(thresholds, { catalog, customQuery: false }).map((threshold) =>
+    judgeMetric(
+      threshold,
+      threshold.metric === 'restarts' ? 'Container Insights' : 'Application Insights',
+      readings[threshold.metric] ?? {},
+    ),
+  );
+  return {
+    target: 'workspace w',
+    metrics,
+    score: healthScore(metrics),
+    waitMinutes: 5,
+    scope: { cluster: 'aks-staging', namespace: 'shop', roleName: 'orders' },
+  };
+}
+const health = (value: number | undefined, limit: number): HealthReport =>
+  report(`failedRatePercent <= ${limit}`, { failedRatePercent: value === undefined ? {} : { value } });
 
 describe('verdict', () => {
   const table: {
@@ -123,10 +133,10 @@ describe('verdict', () => {
       input: { health: health(4.2, 1) },
       passed: false,
       passRate: 0,
-      keys: ['HealthThresholdCrossed'],
+      keys: ['HealthMetricFailed'],
     },
     {
-      name: 'health without traffic',
+      name: 'health without data is not a failure (the verdict says Inconclusive)',
       input: { health: health(undefined, 1) },
       passed: true,
       passRate: 0,
@@ -145,6 +155,116 @@ describe('verdict', () => {
       );
     });
   }
+
+  const outcomes: {
+    name: string;
+    input: Partial<VerdictInput>;
+    outcome: string;
+    score: number;
+    issues: string[];
+  }[] = [
+    {
+      name: 'every metric passes: Passed',
+      input: {
+        health: report('failedRatePercent <= 1\nrestarts <= 0', {
+          failedRatePercent: { value: 0.2 },
+          restarts: { value: 0 },
+        }),
+      },
+      outcome: 'Passed',
+      score: 100,
+      issues: [],
+    },
+    {
+      name: 'one on its warning line: Warning, half its weight',
+      input: {
+        health: report('failedRatePercent: pass <= 1, warn <= 3, weight 3\nrestarts <= 0', {
+          failedRatePercent: { value: 2 },
+          restarts: { value: 0 },
+        }),
+      },
+      outcome: 'Warning',
+      score: 62.5,
+      issues: ['HealthMetricWarning'],
+    },
+    {
+      name: 'no data for one, a warning for another: Inconclusive, scored over those with data',
+      input: {
+        health: report('failedRatePercent: pass <= 1, warn <= 3\nrestarts <= 0\np95DurationMs <= 500', {
+          failedRatePercent: { value: 2 },
+          p95DurationMs: { value: 100 },
+        }),
+      },
+      outcome: 'Inconclusive',
+      score: 75,
+      issues: ['HealthMetricWarning', 'HealthMetricNoData'],
+    },
+    {
+      name: 'a failed metric outweighs no data: Failed',
+      input: { health: report('failedRatePercent <= 1\nrestarts <= 0', { restarts: { value: 2 } }) },
+      outcome: 'Failed',
+      score: 0,
+      issues: ['HealthMetricNoData'],
+    },
+    {
+      name: 'failing checks fail a healthy release',
+      input: {
+        checks: [check('a', 'failed')],
+        health: report('failedRatePercent <= 1', { failedRatePercent: { value: 0 } }),
+      },
+      outcome: 'Failed',
+      score: 100,
+      issues: [],
+    },
+    {
+      name: 'no metric with data scores 0',
+      input: { health: report('failedRatePercent <= 1\nrestarts <= 0', {}) },
+      outcome: 'Inconclusive',
+      score: 0,
+      issues: ['HealthMetricNoData', 'HealthMetricNoData'],
+    },
+    {
+      name: 'a relative limit without a baseline: Inconclusive, saying so',
+      input: { health: report('p95DurationMs <= +10%', { p95DurationMs: { value: 300 } }) },
+      outcome: 'Inconclusive',
+      score: 0,
+      issues: ['HealthMetricNoBaseline'],
+    },
+    { name: 'no health at all: score 0', input: {}, outcome: 'Passed', score: 0, issues: [] },
+  ];
+  for (const row of outcomes) {
+    it(`verdict: ${row.name}`, () => {
+      const verdict = decideVerdict({ ...base, ...row.input });
+      assert.equal(verdict.outcome, row.outcome);
+      assert.equal(verdict.score, row.score);
+      assert.deepEqual(
+        verdict.issues.map((issue) => issue.key),
+        row.issues,
+      );
+    });
+  }
+
+  it('says what to check when a metric has no data: the cluster, the role name', () => {
+    const verdict = decideVerdict({ ...base, health: report('failedRatePercent <= 1\nrestarts <= 0', {}) });
+    assert.deepEqual(verdict.issues[0]?.args.slice(0, 3), ['failed rate', 'failedRatePercent', '5 minutes']);
+    assert.match(String(verdict.issues[0]?.args[3]), /AppRoleName 'orders' \(appRoleName\)/);
+    assert.match(String(verdict.issues[1]?.args[3]), /Container Insights is enabled on cluster aks-staging/);
+  });
+
+  it('names both lines a failed metric missed, a relative one with its value', () => {
+    const verdict = decideVerdict({
+      ...base,
+      health: report('p95DurationMs: pass <= +10%, warn <= +25%', {
+        p95DurationMs: { value: 300, baseline: 200 },
+      }),
+    });
+    assert.deepEqual(verdict.reasons[0]?.args, [
+      'p95 duration',
+      'p95DurationMs',
+      '300 ms',
+      'pass <= +10% (220 ms), warn <= +25% (250 ms)',
+    ]);
+  });
 
   it('lists what failed in the pass-rate reason', () => {
     const verdict = decideVerdict({
@@ -184,9 +304,44 @@ describe('summary', () => {
       markdown.indexOf('| login') < markdown.indexOf('| flappy') &&
         markdown.indexOf('| flappy') < markdown.indexOf('| health'),
     );
-    assert.match(markdown, /\| failed rate \| `failedRatePercent` \| 4\.2% \| <= 1% \| ❌ crossed \|/);
+    assert.match(
+      markdown,
+      /\| failed rate `failedRatePercent` \| Application Insights \| 4\.2% \| <= 1% \| – \| – \| 1 \| ❌ failed \|/,
+    );
+    assert.match(markdown, /Score \*\*0\*\* of 100 over 1 of 1 metrics with data/);
     assert.doesNotMatch(markdown, /<[a-z/]/i, 'no raw HTML: Azure DevOps shows it as text');
     assert.doesNotMatch(markdown, /tok-SECRET/);
+  });
+
+  it('shows a relative limit with its baseline, and says what to check when no data arrived', () => {
+    const health = report('p95DurationMs: pass <= +10%, warn <= +25%, weight 2\nrestarts <= 0', {
+      p95DurationMs: { value: 230, baseline: 200 },
+    });
+    const markdown = renderSummary(
+      {
+        verdict: decideVerdict({ ...base, health }),
+        minPassRate: 100,
+        reasons: [],
+        checks: [],
+        tests: [],
+        health,
+      },
+      (t) => t,
+    );
+    assert.match(markdown, /^## Acceptance gate: ❔ inconclusive/);
+    assert.match(
+      markdown,
+      /\| p95 duration `p95DurationMs` \| Application Insights \| 230 ms \| <= \+10% \(220 ms\) \| <= \+25% \(250 ms\) \| 200 ms \| 2 \| ⚠️ warning \|/,
+    );
+    assert.match(
+      markdown,
+      /\| restarts `restarts` \| Container Insights \| no data \| <= 0 \| – \| – \| 1 \| ❔ no data \|/,
+    );
+    assert.match(
+      markdown,
+      /No data arrived within 5 min for `restarts`\. Check that Container Insights is enabled on cluster aks-staging/,
+    );
+    assert.match(markdown, /Score \*\*50\*\* of 100 over 1 of 2 metrics with data/);
   });
 
   it('lists at most 50 checks, failures first', () => {
