@@ -4,8 +4,9 @@ import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud } from '../tasks/shared/cloud';
 import { sdkClientOptions, type NetworkSettings } from '../tasks/shared/network';
 import { TaskError } from '../tasks/shared/task-error';
-import { defaultHealthQuery, parseHealthTarget, parseThresholds } from '../tasks/AcceptanceGate/health';
-import { queryHealth } from '../tasks/AcceptanceGate/health-query';
+import { healthMetric } from '../tasks/AcceptanceGate/health-catalog';
+import { parseHealthTarget, type HealthTarget } from '../tasks/AcceptanceGate/health';
+import { createLogsQuery } from '../tasks/AcceptanceGate/health-query';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
 import { EmulatedLogAnalytics } from './emulators/log-analytics';
 
@@ -44,56 +45,47 @@ describe('AcceptanceGate health query (real LogsQueryClient against emulated Log
   });
   after(() => cloud.azure.stop());
 
-  const run = (query = defaultHealthQuery, thresholds = 'failedRatePercent <= 1\np95DurationMs <= 1000') =>
-    queryHealth(
+  const failedRateQuery =
+    healthMetric('failedRatePercent')?.query({ app: {}, errorLogPattern: 'error' }) ?? '';
+  const run = (query = failedRateQuery, target: HealthTarget = { workspaceId }) =>
+    createLogsQuery(
       createCredential(connection, network, fastRetry),
       { endpoint, clientOptions: sdkClientOptions(network, endpoint, fastRetry) },
-      { workspaceId },
-      query,
-      window,
-      parseThresholds(thresholds),
-    );
-  const data = (failedRatePercent: number | null, p95DurationMs: number | null) =>
+      target,
+    )(query, window);
+  const data = (failedRatePercent: number | null, samples: number) =>
     logs.setResult(workspaceId, {
       columns: [
-        { name: 'requests', type: 'long' },
         { name: 'failedRatePercent', type: 'real' },
-        { name: 'p95DurationMs', type: 'real' },
+        { name: 'samples', type: 'long' },
       ],
-      rows: [[1200, failedRatePercent, p95DurationMs]],
+      rows: [[failedRatePercent, samples]],
     });
 
-  it('passes a healthy service, querying the window since the deploy started', async () => {
-    data(0.4, 310);
-    const report = await run();
-    assert.deepEqual(
-      report.figures.map((f) => [f.name, f.value, f.crossed]),
-      [
-        ['failedRatePercent', 0.4, false],
-        ['p95DurationMs', 310, false],
-      ],
-    );
+  it('sends the query with the window since the deploy started, and reads its table', async () => {
+    data(0.4, 1200);
+    const table = await run();
+    assert.deepEqual(table, { columns: ['failedRatePercent', 'samples'], rows: [[0.4, 1200]] });
     const received = logs.queries.at(-1);
-    assert.equal(received?.query, defaultHealthQuery);
+    assert.equal(received?.query, failedRateQuery);
     assert.equal(received?.timespan, '2025-05-01T10:00:00.000Z/2025-05-01T10:30:00.000Z');
   });
 
-  it('flags a threshold the service crosses', async () => {
-    data(3.5, 310);
-    const report = await run();
-    assert.deepEqual(
-      report.figures.map((f) => [f.name, f.crossed]),
-      [
-        ['failedRatePercent', true],
-        ['p95DurationMs', false],
-      ],
+  it('retries a throttled query after its Retry-After, and a dropped connection', async () => {
+    data(0.4, 1200);
+    const retrying = { ...fastRetry, maxRetries: 3 };
+    const query = createLogsQuery(
+      createCredential(connection, network, retrying),
+      { endpoint, clientOptions: sdkClientOptions(network, endpoint, retrying) },
+      { workspaceId },
     );
-  });
-
-  it('reports no traffic as no data, not as a crossing', async () => {
-    data(null, null);
-    const report = await run();
-    assert.ok(report.figures.every((f) => f.value === undefined && !f.crossed));
+    const before = logs.queries.length;
+    const toLogs = (request: { url: URL }) => request.url.hostname === 'loganalytics.azure.test';
+    cloud.azure.injectFault({ match: toLogs, fault: { kind: 'throttle', retryAfterSeconds: 0 }, times: 1 });
+    cloud.azure.injectFault({ match: toLogs, fault: { kind: 'drop' }, times: 1 });
+    const table = await query(failedRateQuery, window);
+    assert.deepEqual(table.rows, [[0.4, 1200]]);
+    assert.equal(logs.queries.length, before + 1, 'answered once the faults passed');
   });
 
   it('turns a bad KQL into one clear line with the parser message', async () => {
@@ -106,16 +98,6 @@ describe('AcceptanceGate health query (real LogsQueryClient against emulated Log
     });
   });
 
-  it('says which column is missing when a threshold names one the query does not return', async () => {
-    data(0, 0);
-    await assert.rejects(run(defaultHealthQuery, 'errorBudget <= 2'), (error: unknown) => {
-      assert.ok(error instanceof TaskError);
-      assert.equal(error.key, 'HealthColumnMissing');
-      assert.deepEqual(error.args, ['errorBudget', 'requests, failedRatePercent, p95DurationMs']);
-      return true;
-    });
-  });
-
   it('queries an Application Insights resource by its resource id', async () => {
     const resourceId =
       '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Insights/components/orders-staging';
@@ -123,31 +105,14 @@ describe('AcceptanceGate health query (real LogsQueryClient against emulated Log
       columns: [{ name: 'failedRatePercent', type: 'real' }],
       rows: [[0.1]],
     });
-    const report = await queryHealth(
-      createCredential(connection, network, fastRetry),
-      { endpoint, clientOptions: sdkClientOptions(network, endpoint, fastRetry) },
-      parseHealthTarget(resourceId),
-      defaultHealthQuery,
-      window,
-      parseThresholds('failedRatePercent <= 1'),
-    );
-    assert.equal(report.target, resourceId);
-    assert.deepEqual(
-      report.figures.map((f) => [f.value, f.crossed]),
-      [[0.1, false]],
-    );
+    const table = await run(failedRateQuery, parseHealthTarget(resourceId));
+    assert.deepEqual(table.rows, [[0.1]]);
+    assert.equal(logs.queries.at(-1)?.target, resourceId);
   });
 
   it('reports an unknown workspace', async () => {
     await assert.rejects(
-      queryHealth(
-        createCredential(connection, network, fastRetry),
-        { endpoint, clientOptions: sdkClientOptions(network, endpoint, fastRetry) },
-        { workspaceId: '00000000-0000-4000-8000-000000000000' },
-        defaultHealthQuery,
-        window,
-        [],
-      ),
+      run(failedRateQuery, { workspaceId: '00000000-0000-4000-8000-000000000000' }),
       (error: unknown) => error instanceof TaskError && error.key === 'HealthTargetNotFound',
     );
   });

@@ -6,6 +6,7 @@ import { runTask, type TaskRun, type TaskRunResult } from './harness/agent';
 import { endsWithin } from './support/processes';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
 import { EmulatedLogAnalytics } from './emulators/log-analytics';
+import type { EmulatedRequest, EmulatedResponse } from './emulators/types';
 import { startStagingApp, type StagingApp } from './fixtures/staging-app';
 
 const repoRoot = resolve(__dirname, '..');
@@ -261,7 +262,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
   describe('test command time limit (on a clock 600 times faster)', () => {
     const fastClock = {
       NODE_OPTIONS: `--require ${join(repoRoot, 'test', 'fixtures', 'fast-clock.cjs')}`,
-      GATE_CLOCK_SPEEDUP: '600',
+      GATE_CLOCK_SPEEDUP: '60',
     };
 
     for (const node of ['node20', 'node24'] as const) {
@@ -322,62 +323,250 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
   describe('health in Azure Monitor', () => {
     let cloud: EmulatedCloud;
     let logs: EmulatedLogAnalytics;
+    /** What each metric's query answers, by the metric's name; a metric not here has no rows. */
+    let answers: Record<string, { value: number; samples?: number; before?: number }> = {};
+    let podsFound = true;
     before(async () => {
       cloud = await startEmulatedCloud();
       logs = new EmulatedLogAnalytics((token, audience) => cloud.entra.verifyAccessToken(token, audience));
+      // In front of the emulator: the catalog's queries answered by metric, each as one row of
+      // `<metric>, samples` (the emulator's setResult gives every query one fixed answer).
+      cloud.azure.register('loganalytics.azure.test', (request) =>
+        answerByMetric(request, (token, audience) => cloud.entra.verifyAccessToken(token, audience)),
+      );
       cloud.azure.register('loganalytics.azure.test', logs.handler);
       cloud.entra.addApp(tenantId, { clientId: app.clientId, secrets: [app.secret] });
     });
     after(() => cloud.azure.stop());
+    beforeEach(() => {
+      answers = {};
+      podsFound = true;
+      received.length = 0;
+    });
 
-    const withHealth = (failedRatePercent: number, healthQuery?: string) => {
-      logs.setResult(workspaceId, {
-        columns: [
-          { name: 'requests', type: 'long' },
-          { name: 'failedRatePercent', type: 'real' },
-          { name: 'p95DurationMs', type: 'real' },
+    const received: { metric: string; query: string; timespan: string }[] = [];
+    function answerByMetric(
+      request: EmulatedRequest,
+      verify: (token: string, audience: string) => unknown,
+    ): EmulatedResponse | undefined {
+      if (!/^\/v1\/workspaces\/[^/]+\/query$/.test(request.url.pathname)) return undefined;
+      const body = JSON.parse(request.body.toString('utf8')) as { query: string; timespan: string };
+      const last = body.query.split('\n').at(-1) ?? '';
+      const metric = /distinct Name, PodUid/.test(last) ? 'pods' : /summarize (\w+) =/.exec(last)?.[1];
+      // The catalog's queries span several lines; a custom healthQuery in these tests is one line.
+      if (!metric || !body.query.includes('\n')) return undefined;
+      const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (!token || !verify(token, 'https://loganalytics.azure.test')) return { status: 401, body: {} };
+      received.push({ metric, query: body.query, timespan: body.timespan });
+      if (metric === 'pods') {
+        return table(
+          [
+            { name: 'Name', type: 'string' },
+            { name: 'PodUid', type: 'string' },
+          ],
+          podsFound
+            ? [
+                ['orders-5d8f9c-x1', 'uid-1'],
+                ['orders-5d8f9c-x2', 'uid-2'],
+              ]
+            : [],
+        );
+      }
+      const baseline = body.timespan.endsWith('/2025-05-01T10:00:00.000Z');
+      const answer = answers[metric];
+      const value = baseline ? answer?.before : answer?.value;
+      return table(
+        [
+          { name: metric, type: 'real' },
+          { name: 'samples', type: 'long' },
         ],
-        rows: [[900, failedRatePercent, 240]],
-      });
-      return gate(
+        value === undefined ? [[null, 0]] : [[value, answer?.samples ?? 20]],
+      );
+    }
+    const table = (columns: { name: string; type: string }[], rows: unknown[][]): EmulatedResponse => ({
+      status: 200,
+      body: { tables: [{ name: 'PrimaryResult', columns, rows }] },
+    });
+
+    const healthy = {
+      failedRatePercent: { value: 0.2 },
+      p95DurationMs: { value: 240, before: 230 },
+      restarts: { value: 0 },
+      oomKilled: { value: 0 },
+      podsNotReady: { value: 0 },
+      errorLogLines: { value: 0 },
+    };
+    const release = {
+      clusterName: 'aks-staging',
+      namespace: 'shop',
+      podTemplateHash: '5d8f9c',
+      appRoleName: 'orders',
+      appVersion: '1.4.2',
+    };
+    const withHealth = (inputs: Record<string, string>, extra: Partial<TaskRun> = {}) =>
+      gate(
         {
           checks: '- name: health\n  path: /healthz\n',
           azureSubscription: 'staging-connection',
           logAnalyticsWorkspaceId: workspaceId,
           logAnalyticsEndpoint: cloud.azure.url('loganalytics.azure.test', ''),
-          ...(healthQuery ? { healthQuery } : {}),
+          ...inputs,
         },
         {
-          env: cloud.azure.env(),
+          env: { ...cloud.azure.env(), ...extra.env },
           variables: { 'System.PipelineStartTime': '2025-05-01T10:00:00Z' },
           endpoints: {
             'staging-connection': cloud.servicePrincipalEndpoint({ tenantId, ...app }),
           },
+          ...(extra.node ? { node: extra.node } : {}),
         },
       );
-    };
-
-    it('passes when the figures are within their thresholds', async () => {
-      const run = await withHealth(0.3);
-      assert.equal(run.result?.status, 'Succeeded', run.log);
-      assert.match(
-        run.summaries[0]?.content ?? '',
-        /\| failed rate \| `failedRatePercent` \| 0\.3% \| <= 1% \| ✅ within \|/,
-      );
-      assert.match(logs.queries.at(-1)?.timespan ?? '', /^2025-05-01T10:00:00.000Z\//);
+    // After the emulators' own preload (loopback DNS), which NODE_OPTIONS must keep. 60 times faster,
+    // not 600: sign-in's connect timeout (10 s) must still fit a TLS handshake on a busy machine.
+    const fastClock = () => ({
+      NODE_OPTIONS: `${cloud.azure.env().NODE_OPTIONS ?? ''} --require ${join(repoRoot, 'test', 'fixtures', 'fast-clock.cjs')}`,
+      GATE_CLOCK_SPEEDUP: '60',
     });
 
-    it('fails when a threshold is crossed, naming the figure', async () => {
-      const run = await withHealth(7.5);
+    for (const node of ['node20', 'node24'] as const) {
+      it(`passes a healthy release on the default thresholds, scoped to its pods, role and version (${node})`, async () => {
+        answers = healthy;
+        const run = await withHealth(release, { node });
+        assert.equal(run.result?.status, 'Succeeded', run.log);
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Passed');
+        assert.equal(run.outputVariables.get('score')?.value, '100');
+        assert.deepEqual(received.map((r) => r.metric).sort(), [
+          'errorLogLines',
+          'failedRatePercent',
+          'oomKilled',
+          'p95DurationMs',
+          'pods',
+          'podsNotReady',
+          'restarts',
+        ]);
+        const pods = received.find((r) => r.metric === 'pods');
+        assert.match(
+          pods?.query ?? '',
+          /ClusterName =~ 'aks-staging' and Namespace == 'shop'[\s\S]*PodLabel has_any \('5d8f9c'\)/,
+        );
+        assert.match(
+          received.find((r) => r.metric === 'restarts')?.query ?? '',
+          /Name in \('orders-5d8f9c-x1', 'orders-5d8f9c-x2'\)/,
+        );
+        assert.match(
+          received.find((r) => r.metric === 'failedRatePercent')?.query ?? '',
+          /AppRoleName == 'orders' and AppVersion == '1\.4\.2'/,
+        );
+        assert.ok(received.every((r) => r.timespan.startsWith('2025-05-01T10:00:00.000Z/')));
+        const summary = run.summaries[0]?.content ?? '';
+        assert.match(summary, /^## Acceptance gate: ✅ passed/);
+        assert.match(summary, /Score \*\*100\*\* of 100 over 6 of 6 metrics with data/);
+        assert.match(
+          summary,
+          /\| error log lines `errorLogLines` \| Container Insights \| 0 \| <= 0 \| <= 5 \| – \| 1 \| ✅ passed \|/,
+        );
+      });
+
+      it(`fails a release whose pods restart although its HTTP checks pass (${node})`, async () => {
+        answers = { ...healthy, restarts: { value: 3 } };
+        const run = await withHealth(release, { node });
+        assert.equal(run.result?.status, 'Failed', run.log);
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
+        assert.equal(run.outputVariables.get('passRate')?.value, '100');
+        assert.equal(run.outputVariables.get('score')?.value, '83.3');
+        assert.match(
+          run.result?.message ?? '',
+          /^Health in Azure Monitor: the restarts \(restarts\) is 3, which fails its threshold \(pass <= 0\)\. Look at the release/,
+        );
+      });
+
+      it(`is Inconclusive when no telemetry arrives within the wait, saying what to check (on a clock 60 times faster) (${node})`, async () => {
+        answers = {};
+        podsFound = false;
+        // No HTTP check: on this clock a request's 30 s timeout would pass in half a second.
+        const run = await withHealth(
+          { ...release, checks: '', healthWaitMinutes: '1' },
+          { node, env: fastClock() },
+        );
+        assert.equal(run.result?.status, 'SucceededWithIssues', run.log);
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Inconclusive');
+        assert.equal(run.outputVariables.get('score')?.value, '0');
+        const progress = run.logLines.filter((line) => /^Health: no data yet for /.test(line));
+        assert.ok(progress.length >= 3, run.log);
+        assert.match(
+          progress[0] ?? '',
+          /^Health: no data yet for failedRatePercent, p95DurationMs, restarts, oomKilled, podsNotReady, errorLogLines; the release's pods are not in KubePodInventory yet\. Asking again in 10 s \(\d+ s left of 1 minute\)\.$/,
+        );
+        assert.ok(
+          run.warnings.some((w) =>
+            /^Health in Azure Monitor: no data for the restarts \(restarts\) arrived within 1 minute, so it is inconclusive\. Check that Container Insights is enabled on cluster aks-staging/.test(
+              w.message,
+            ),
+          ),
+          run.warnings.map((w) => w.message).join('\n'),
+        );
+        assert.match(
+          run.result?.message ?? '',
+          /^The acceptance gate's verdict is Inconclusive \(health score 0, pass rate 0%\)/,
+        );
+        assert.match(run.summaries[0]?.content ?? '', /No data arrived within 1 min for `failedRatePercent`/);
+      });
+    }
+
+    it('gives a Warning, succeeding with issues, when error log lines are within the warning line', async () => {
+      answers = { ...healthy, errorLogLines: { value: 3 } };
+      const run = await withHealth(release);
+      assert.equal(run.result?.status, 'SucceededWithIssues', run.log);
+      assert.equal(run.outputVariables.get('verdict')?.value, 'Warning');
+      assert.equal(run.outputVariables.get('score')?.value, '91.7');
+      assert.match(
+        run.warnings[0]?.message ?? '',
+        /the error log lines \(errorLogLines\) is 3, which misses its pass line <= 0/,
+      );
+    });
+
+    it('catches a p95 regression against the previous release with a relative threshold', async () => {
+      answers = { p95DurationMs: { value: 320, before: 200 } };
+      const run = await withHealth({
+        ...release,
+        healthThresholds: 'p95DurationMs: pass <= +10%, warn <= +25%',
+      });
+      assert.equal(run.result?.status, 'Failed', run.log);
+      assert.match(
+        run.result?.message ?? '',
+        /the p95 duration \(p95DurationMs\) is 320 ms, which fails its threshold \(pass <= \+10% \(220 ms\), warn <= \+25% \(250 ms\)\)/,
+      );
+      const baseline = received.find((r) => r.timespan.endsWith('/2025-05-01T10:00:00.000Z'));
+      assert.ok(baseline, 'the baseline was queried over the window before the release');
+      assert.doesNotMatch(baseline.query, /AppVersion/);
+      assert.match(
+        run.summaries[0]?.content ?? '',
+        /\| 320 ms \| <= \+10% \(220 ms\) \| <= \+25% \(250 ms\) \| 200 ms \| 1 \| ❌ failed \|/,
+      );
+    });
+
+    it('judges the columns of a custom health query, as before', async () => {
+      logs.setResult(workspaceId, {
+        columns: [
+          { name: 'requests', type: 'long' },
+          { name: 'errorBudget', type: 'real' },
+        ],
+        rows: [[900, 7.5]],
+      });
+      const run = await withHealth({
+        healthQuery: 'AppRequests | summarize requests = count(), errorBudget = 7.5',
+        healthThresholds: 'errorBudget <= 1',
+      });
       assert.equal(run.result?.status, 'Failed');
       assert.match(
         run.result?.message ?? '',
-        /Application health in Azure Monitor: the failed rate \(failedRatePercent\) is 7\.5%, which crosses the threshold <= 1%/,
+        /the error budget \(errorBudget\) is 7\.5, which fails its threshold \(pass <= 1\)/,
       );
     });
 
     it('reports a bad KQL in one clear line', async () => {
-      const run = await withHealth(0, 'AppRequests | summarise count()');
+      logs.setResult(workspaceId, { columns: [], rows: [] });
+      const run = await withHealth({ healthQuery: 'AppRequests | summarise count()' });
       assert.equal(run.result?.status, 'Failed');
       assert.match(
         run.result?.message ?? '',
