@@ -264,14 +264,96 @@ describe('AcceptanceGate@1 bad input: one clear line each', function () {
       ],
     },
     {
-      what: 'a health threshold that does not parse',
+      what: 'a health threshold with a bad operator',
       inputs: {
         logAnalyticsWorkspaceId: workspace,
         azureSubscription: 'azure',
         healthThresholds: 'failedRatePercent ~ 1',
       },
       endpoints: { azure: connection('ServicePrincipal') },
-      lines: [/^The health threshold 'failedRatePercent ~ 1' is not valid\. Write one per line/],
+      lines: [
+        /^The input 'healthThresholds', line 1 \('failedRatePercent ~ 1'\): '~' is not an operator; use <=, <, >= or >\.$/,
+      ],
+    },
+    {
+      what: 'a health threshold naming an unknown metric, on its line',
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        healthThresholds: 'failedRatePercent <= 1\n\nerrorBudget <= 2',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^The input 'healthThresholds', line 3 \('errorBudget <= 2'\): 'errorBudget' is not a metric the gate knows \(restarts, .*\); name one of them, or set healthQuery to a query whose first row has a column errorBudget\.$/,
+      ],
+    },
+    {
+      what: 'a relative limit on a column of a custom query, which has no baseline',
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        healthQuery: 'AppRequests | summarize errorBudget = 1.0',
+        healthThresholds: 'errorBudget <= +10%',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^The input 'healthThresholds', line 1 \('errorBudget <= \+10%'\): 'errorBudget' comes from healthQuery, which has no previous release to compare with; give it a plain limit/,
+      ],
+    },
+    {
+      what: 'a weight that is not a positive number',
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        healthThresholds: 'failedRatePercent: pass <= 1, weight 0',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^The input 'healthThresholds', line 1 \('failedRatePercent: pass <= 1, weight 0'\): the weight '0' must be a positive number, for example weight 2\.$/,
+      ],
+    },
+    {
+      what: 'a warning line stricter than its pass line',
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        healthThresholds: 'p95DurationMs: pass <= 800, warn <= 500',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^The input 'healthThresholds', line 1 \('p95DurationMs: pass <= 800, warn <= 500'\): the warn line <= 500 is stricter than the pass line <= 800; a warning line lets through more/,
+      ],
+    },
+    {
+      what: "a Container Insights metric without the release's cluster scope",
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        healthThresholds: 'restarts <= 0',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^The input 'healthThresholds', line 1, names restarts, a Container Insights metric, which needs the release's pods: set clusterName, namespace and podTemplateHash/,
+      ],
+    },
+    {
+      what: 'a cluster scope without podTemplateHash',
+      inputs: {
+        logAnalyticsWorkspaceId: workspace,
+        azureSubscription: 'azure',
+        clusterName: 'aks-staging',
+        namespace: 'shop',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^Container Insights metrics need clusterName, namespace and podTemplateHash together, but podTemplateHash is empty\. Set it \(podTemplateHash is AksDeploy's output of that name\), or clear the others\.$/,
+      ],
+    },
+    {
+      what: 'healthWaitMinutes out of range',
+      inputs: { logAnalyticsWorkspaceId: workspace, azureSubscription: 'azure', healthWaitMinutes: '90' },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [/^The input 'healthWaitMinutes' must be a whole number from 0 to 60, but it is '90'\.$/],
     },
     {
       what: 'a health window start that is not a time',

@@ -52,8 +52,12 @@ export function parseThresholds(text: string, names: ThresholdNames): MetricThre
     const line = index + 1;
     const written = raw.trim();
     if (written === '' || written.startsWith('#')) return;
-    const problem = (what: string) =>
-      problems.push(new TaskError('HealthThresholdInvalid', [line, written, what]));
+    const problem = (what: Problem) =>
+      problems.push(
+        typeof what === 'string'
+          ? new TaskError('HealthThresholdInvalid', [line, written, what])
+          : new TaskError(what.key, [line, written, ...what.args]),
+      );
     const parsed = written.includes(':') ? [parseScored(written)] : written.split(/[,;]/).map(parsePassOnly);
     for (const each of parsed) {
       if (typeof each === 'string') {
@@ -61,7 +65,7 @@ export function parseThresholds(text: string, names: ThresholdNames): MetricThre
         continue;
       }
       const threshold = { ...each, line };
-      const wrong = checkThreshold(threshold, names) ?? duplicate(threshold, thresholds);
+      const wrong: Problem | undefined = checkThreshold(threshold, names) ?? duplicate(threshold, thresholds);
       if (wrong) problem(wrong);
       else thresholds.push(threshold);
     }
@@ -72,6 +76,9 @@ export function parseThresholds(text: string, names: ThresholdNames): MetricThre
 }
 
 type Parsed = Omit<MetricThreshold, 'line'>;
+
+/** What is wrong with a line: the fix in words, or a message of its own when its parts are quoted separately. */
+type Problem = string | { readonly key: string; readonly args: readonly string[] };
 
 // "failedRatePercent <= 1": the form the input always took.
 function parsePassOnly(piece: string): Parsed | string {
@@ -129,11 +136,12 @@ function parseLimit(operator: string, text: string): Limit | string {
   return `the limit '${text}' is not a number or a change such as +10%`;
 }
 
-function checkThreshold(threshold: Parsed, names: ThresholdNames): string | undefined {
+function checkThreshold(threshold: Parsed, names: ThresholdNames): Problem | undefined {
   const { metric, pass, warn } = threshold;
   const known = names.catalog.includes(metric);
+  // Its own message: the list of names is an argument of its own, so that quoting the line never cuts it.
   if (!known && !names.customQuery)
-    return `'${metric}' is not a metric the gate knows (${names.catalog.join(', ')}); name one of them, or set healthQuery to a query whose first row has a column ${metric}`;
+    return { key: 'HealthThresholdUnknownMetric', args: [metric, names.catalog.join(', '), metric] };
   if (!known && (pass.relative || warn?.relative))
     return `'${metric}' comes from healthQuery, which has no previous release to compare with; give it a plain limit such as ${metric} <= 5, or use a metric the gate knows`;
   if (!warn) return undefined;
