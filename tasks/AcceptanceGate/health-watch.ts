@@ -98,18 +98,24 @@ export async function watchHealth(plan: HealthPlan, deps: WatchDeps): Promise<He
     const lookForPods = needsPods && pods.length === 0;
     const runCustom =
       plan.customQuery !== undefined && states.some((s) => !s.hasData && s.source !== catalogSource(s));
-    const readyNow = states.filter((s) => !s.hasData && s.source === catalogSource(s) && scopeReady(s, pods));
-    const [foundPods, custom] = await Promise.all([
+    // The previous release's pods, once a round, for every Container Insights baseline still missing.
+    const lookForPrevious = states.some(
+      (s) => !s.hasData && isRelative(s.threshold) && catalogSource(s) === 'Container Insights',
+    );
+    const ready = (s: MetricState) => !s.hasData && s.source === catalogSource(s) && scopeReady(s, pods);
+    const readyNow = states.filter((s) => ready(s) && catalogSource(s) === 'Application Insights');
+    const [foundPods, custom, previousPods] = await Promise.all([
       lookForPods ? findPods(plan, window, deps.query) : pods,
       runCustom ? deps.query(plan.customQuery as string, window) : undefined,
-      ...readyNow.map((state) => readCatalog(state, plan, pods, window, deps.query)),
+      lookForPrevious ? findPreviousPods(plan, window, deps.query) : [],
+      ...readyNow.map((state) => readCatalog(state, plan, { window, pods, previousPods: [] }, deps.query)),
     ]);
     pods = foundPods;
     if (custom) readCustom(custom, states);
-    const readyNext = states.filter(
-      (s) => !s.hasData && s.source === catalogSource(s) && scopeReady(s, pods) && !readyNow.includes(s),
+    const readyNext = states.filter((s) => ready(s) && !readyNow.includes(s));
+    await Promise.all(
+      readyNext.map((state) => readCatalog(state, plan, { window, pods, previousPods }, deps.query)),
     );
-    await Promise.all(readyNext.map((state) => readCatalog(state, plan, pods, window, deps.query)));
 
     const waiting = states.filter((state) => !state.hasData);
     const leftMs = deadline - deps.now();
@@ -191,25 +197,31 @@ function readCustom(table: QueryTable, states: readonly MetricState[]): void {
   }
 }
 
+/** What one round knows: its window, the release's pods, and the previous release's. */
+interface Round {
+  readonly window: QueryWindow;
+  readonly pods: readonly Pod[];
+  readonly previousPods: readonly Pod[];
+}
+
 async function readCatalog(
   state: MetricState,
   plan: HealthPlan,
-  pods: readonly Pod[],
-  window: QueryWindow,
+  round: Round,
   query: RunQuery,
 ): Promise<void> {
   const metric = healthMetric(state.threshold.metric) as HealthMetric;
   const scope: MetricScope = {
     app: plan.app,
     errorLogPattern: plan.errorLogPattern,
-    ...(plan.cluster ? { cluster: { ...plan.cluster, pods } } : {}),
+    ...(plan.cluster ? { cluster: { ...plan.cluster, pods: round.pods } } : {}),
   };
   const relative = isRelative(state.threshold);
   const [current, baseline] = await Promise.all([
     state.reading.value === undefined
-      ? query(metric.query(scope), window).then((t) => reading(metric, t))
+      ? query(metric.query(scope), round.window).then((t) => reading(metric, t))
       : state.reading,
-    relative && state.reading.baseline === undefined ? readBaseline(metric, plan, window, query) : undefined,
+    relative && state.reading.baseline === undefined ? readBaseline(metric, plan, round, query) : undefined,
   ]);
   const baselineValue = state.reading.baseline ?? baseline?.value;
   state.reading = {
@@ -219,26 +231,39 @@ async function readCatalog(
   state.hasData = current.value !== undefined && (!relative || baselineValue !== undefined);
 }
 
-// The window of the same length that ends where this release's began: the previous release served then.
-async function readBaseline(
-  metric: HealthMetric,
+/** The window of the same length that ends where this release's began: the previous release served then. */
+function previousWindow(window: QueryWindow): QueryWindow {
+  const length = window.endTime.getTime() - window.startTime.getTime();
+  return { startTime: new Date(window.startTime.getTime() - length), endTime: window.startTime };
+}
+
+// Every pod of the namespace in the previous window, whatever its hash.
+async function findPreviousPods(
   plan: HealthPlan,
   window: QueryWindow,
   query: RunQuery,
+): Promise<readonly Pod[]> {
+  if (!plan.cluster) return [];
+  return podsOf(
+    await query(namespacePodsQuery(plan.cluster.cluster, plan.cluster.namespace), previousWindow(window)),
+  );
+}
+
+// The same metric over the previous window, scoped to the role (not the version) and the previous pods.
+async function readBaseline(
+  metric: HealthMetric,
+  plan: HealthPlan,
+  round: Round,
+  query: RunQuery,
 ): Promise<MetricReading | undefined> {
-  const length = window.endTime.getTime() - window.startTime.getTime();
-  const before = { startTime: new Date(window.startTime.getTime() - length), endTime: window.startTime };
   const app = plan.app.roleName ? { roleName: plan.app.roleName } : {};
   let cluster: ClusterScope | undefined;
   if (metric.source === 'Container Insights' && plan.cluster) {
-    const pods = podsOf(
-      await query(namespacePodsQuery(plan.cluster.cluster, plan.cluster.namespace), before),
-    );
-    if (pods.length === 0) return undefined;
-    cluster = { cluster: plan.cluster.cluster, namespace: plan.cluster.namespace, pods };
+    if (round.previousPods.length === 0) return undefined;
+    cluster = { cluster: plan.cluster.cluster, namespace: plan.cluster.namespace, pods: round.previousPods };
   }
   const scope: MetricScope = { app, errorLogPattern: plan.errorLogPattern, ...(cluster ? { cluster } : {}) };
-  return reading(metric, await query(metric.query(scope), before));
+  return reading(metric, await query(metric.query(scope), previousWindow(round.window)));
 }
 
 // No samples is no data yet, except for counts written only when something happens.
