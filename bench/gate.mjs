@@ -4,14 +4,21 @@
 //   sequential  the same checks run one by one (one request in flight): the sum of the checks
 //   core        the gate's check runner in-process with the task's default bound (16 per host)
 //   task        the bundled task (dist/tasks/AcceptanceGate) spawned by the agent harness: wall time
+// and the health part: 20 metric queries (the 12 catalog metrics, 8 of them with a relative limit and
+// so a baseline query each) through the real LogsQueryClient against the emulated Log Analytics with
+// 200 ms of latency, compared, alternating, with one query's time:
+//   healthMs    the gate's health watch in-process, from the pod lookup to the last metric
+//   oneQueryMs  one query, the same client and emulator
 // Prints a table, then, as its last line, one JSON object (see ../shared/design/benchmarks.md).
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { register } from 'tsx/cjs/api';
-import { buildTasks, median } from './support.mjs';
+import { buildTasks, median, root } from './support.mjs';
 
 const require = createRequire(import.meta.url);
+// *.azure.test names resolve to the loopback emulators, as in the tests.
+require(join(root, 'test', 'support', 'loopback-dns.cjs'));
 // The staging app, the harness and the gate's core are TypeScript, loaded as the tests load them.
 register();
 
@@ -26,6 +33,15 @@ const { parseChecks } = require('../tasks/AcceptanceGate/checks-file.ts');
 const { runChecks } = require('../tasks/AcceptanceGate/check-runner.ts');
 const { HostPool } = require('../tasks/AcceptanceGate/host-pool.ts');
 const { createSend } = require('../tasks/AcceptanceGate/http-client.ts');
+const { startEmulatedCloud } = require('../test/emulators/cloud.ts');
+const { EmulatedLogAnalytics } = require('../test/emulators/log-analytics.ts');
+const { resolveCloud } = require('../tasks/shared/cloud.ts');
+const { createCredential } = require('../tasks/shared/azure-credential.ts');
+const { sdkClientOptions } = require('../tasks/shared/network.ts');
+const { healthMetrics } = require('../tasks/AcceptanceGate/health-catalog.ts');
+const { parseThresholds } = require('../tasks/AcceptanceGate/health-thresholds.ts');
+const { watchHealth } = require('../tasks/AcceptanceGate/health-watch.ts');
+const { createLogsQuery } = require('../tasks/AcceptanceGate/health-query.ts');
 
 buildTasks();
 
@@ -84,6 +100,125 @@ for (let i = 0; i < runs; i++) {
 }
 await app.stop();
 
+// Health: the emulated cloud, its Log Analytics with 200 ms on every query.
+const healthLatencyMs = 200;
+const workspaceRows = 100_000;
+const relative = [
+  'requests',
+  'failedRatePercent',
+  'p95DurationMs',
+  'exceptions',
+  'restarts',
+  'errorLogLines',
+  'cpuPercentOfLimit',
+  'memoryPercentOfLimit',
+];
+const thresholdsText = healthMetrics
+  .map((metric) => `${metric.name}: pass ${relative.includes(metric.name) ? '<= +10%' : '<= 1000000'}`)
+  .join('\n');
+const thresholds = parseThresholds(thresholdsText, {
+  catalog: healthMetrics.map((metric) => metric.name),
+  customQuery: false,
+});
+const metricQueries = thresholds.length + relative.length;
+const cloud = await startEmulatedCloud();
+const logs = new EmulatedLogAnalytics((token, audience) => cloud.entra.verifyAccessToken(token, audience));
+for (const table of ['KubePodInventory', 'KubeEvents', 'ContainerLogV2', 'Perf']) logs.tables.add(table);
+cloud.azure.register('loganalytics.azure.test', logs.handler);
+const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60';
+// Until the emulator evaluates KQL over its tables, every query gets this one row: each metric's
+// column, samples, and a pod. So the figures measure the gate and the wire, not a KQL engine.
+logs.setResult(workspaceId, {
+  columns: [
+    ...healthMetrics.map((metric) => ({ name: metric.name, type: 'real' })),
+    { name: 'samples', type: 'long' },
+    { name: 'Name', type: 'string' },
+    { name: 'PodUid', type: 'string' },
+  ],
+  rows: [[...healthMetrics.map(() => 1), workspaceRows, 'orders-5d8f9c-x1', 'uid-1']],
+});
+const tenantId = '72f988bf-0000-4000-8000-0000000000ee';
+const principal = { clientId: '77777777-0000-4000-8000-000000000007', secret: 'bench-health-secret' };
+cloud.entra.addApp(tenantId, { clientId: principal.clientId, secrets: [principal.secret] });
+const network = { extraCaPem: cloud.azure.ca.caPem };
+const endpoint = cloud.azure.url('loganalytics.azure.test', '');
+const connection = {
+  id: 'bench',
+  inputName: 'azureSubscription',
+  cloud: resolveCloud('bench', {
+    environment: 'AzureStack',
+    url: cloud.azure.url('management.azure.test', '/'),
+    environmentAuthorityUrl: cloud.authorityHost,
+    activeDirectoryServiceEndpointResourceId: 'https://management.azure.test/',
+    azureKeyVaultDnsSuffix: cloud.azure.authority('vault.azure.test'),
+  }),
+  authentication: { scheme: 'ServicePrincipal', tenantId, ...principal },
+};
+const query = createLogsQuery(
+  createCredential(connection, network),
+  { endpoint, clientOptions: sdkClientOptions(network, endpoint) },
+  { workspaceId },
+);
+cloud.azure.setLatency(healthLatencyMs, (request) => request.url.hostname === 'loganalytics.azure.test');
+const window = { startTime: new Date(Date.now() - 1_800_000), endTime: new Date() };
+
+async function oneQuery() {
+  const started = performance.now();
+  await query(
+    healthMetrics[0].query({
+      app: {},
+      errorLogPattern: 'x',
+      cluster: { cluster: 'c', namespace: 'n', pods: [{ name: 'p', uid: 'u' }] },
+    }),
+    window,
+  );
+  return performance.now() - started;
+}
+
+const phases = { podLookupMs: [], afterPodsMs: [] };
+async function health() {
+  let sent = 0;
+  let podsAnswered = 0;
+  const counting = async (text, range) => {
+    sent++;
+    const answer = await query(text, range);
+    if (text.includes('PodLabel has_any')) podsAnswered = performance.now();
+    return answer;
+  };
+  const started = performance.now();
+  const report = await watchHealth(
+    {
+      target: `workspace ${workspaceId}`,
+      thresholds,
+      cluster: { cluster: 'aks-staging', namespace: 'shop', podTemplateHashes: ['5d8f9c'] },
+      app: { roleName: 'orders-api', version: '1.4.2' },
+      errorLogPattern: 'error',
+      windowStart: window.startTime,
+      waitMinutes: 0,
+    },
+    { query: counting, now: () => Date.now(), sleep: async () => {}, log: () => {} },
+  );
+  const elapsed = performance.now() - started;
+  phases.podLookupMs.push(podsAnswered - started);
+  phases.afterPodsMs.push(started + elapsed - podsAnswered);
+  // 20 metric queries, plus the two pod lookups (this release's, the previous one's).
+  if (sent !== metricQueries + 2) throw new Error(`sent ${sent} queries, expected ${metricQueries + 2}`);
+  if (report.metrics.some((metric) => metric.outcome !== 'Passed')) throw new Error('a metric did not pass');
+  return elapsed;
+}
+
+// Warm-up: sign-in and the first connections.
+await oneQuery();
+await health();
+const healthSamples = { one: [], health: [] };
+phases.podLookupMs.length = 0;
+phases.afterPodsMs.length = 0;
+for (let i = 0; i < runs; i++) {
+  healthSamples.one.push(await oneQuery());
+  healthSamples.health.push(await health());
+}
+await cloud.azure.stop();
+
 const metrics = {
   checks,
   latencyMs,
@@ -92,6 +227,17 @@ const metrics = {
   coreMs: Math.round(median(samples.core)),
   concurrencyPerHost: perHost,
   floorMs: Math.ceil(checks / perHost) * latencyMs,
+  healthMetricQueries: metricQueries,
+  healthLatencyMs,
+  workspaceRows,
+  healthMs: Math.round(median(healthSamples.health)),
+  oneQueryMs: Math.round(median(healthSamples.one)),
+  phases: {
+    // The release's pods are found first (with the Application Insights metrics and the previous
+    // release's pods alongside); the Container Insights metrics and their baselines need them.
+    podLookupMs: Math.round(median(phases.podLookupMs)),
+    afterPodsMs: Math.round(median(phases.afterPodsMs)),
+  },
 };
 const row = (name, ms, note) => `${name.padEnd(12)}${String(ms).padStart(8)} ms  ${note}`;
 console.log(`gate: ${checks} checks, ${latencyMs} ms latency, ${perHost} per host, median of ${runs} runs`);
@@ -101,5 +247,20 @@ console.log(row('core', metrics.coreMs, 'check runner in-process'));
 console.log(row('task', metrics.taskMs, 'bundled task, spawn to exit'));
 console.log(
   `task / sequential = ${(metrics.taskMs / metrics.sequentialMs).toFixed(3)} (goal ≤ 0.1: ${metrics.taskMs <= 0.1 * metrics.sequentialMs ? 'met' : 'not met'})`,
+);
+console.log(
+  `health: ${metricQueries} metric queries and 2 pod lookups, ${healthLatencyMs} ms latency, fixed answers (setResult), median of ${runs} runs`,
+);
+console.log(row('oneQuery', metrics.oneQueryMs, 'one query'));
+console.log(row('health', metrics.healthMs, 'pod lookups, then every metric at once'));
+console.log(row('  pods', metrics.phases.podLookupMs, 'until the release pods are known'));
+console.log(
+  row('  after', metrics.phases.afterPodsMs, 'the Container Insights metrics and baselines, at once'),
+);
+console.log(
+  `health / oneQuery = ${(metrics.healthMs / metrics.oneQueryMs).toFixed(2)} (goal ≤ 1.5: ${metrics.healthMs <= 1.5 * metrics.oneQueryMs ? 'met' : 'not met'}); floor 2 (the pod lookup, then the metrics that need its pods)`,
+);
+console.log(
+  `metrics after the pod lookup / oneQuery = ${(metrics.phases.afterPodsMs / metrics.oneQueryMs).toFixed(2)} (the concurrency itself; goal ≤ 1.5: ${metrics.phases.afterPodsMs <= 1.5 * metrics.oneQueryMs ? 'met' : 'not met'})`,
 );
 console.log(JSON.stringify({ bench: 'gate', node: process.version, runs, metrics }));
