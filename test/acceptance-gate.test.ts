@@ -476,7 +476,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
         assert.equal(run.outputVariables.get('score')?.value, '83.3');
         assert.match(
           run.result?.message ?? '',
-          /^Health in Azure Monitor: the restarts \(restarts\) is 3, which fails its threshold \(pass <= 0\)\. Look at the release/,
+          /^Health in Azure Monitor: restarts \(restarts\) is 3, which fails its threshold \(pass <= 0\)\. Look at the release/,
         );
       });
 
@@ -499,7 +499,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
         );
         assert.ok(
           run.warnings.some((w) =>
-            /^Health in Azure Monitor: no data for the restarts \(restarts\) arrived within 1 minute, so it is inconclusive\. Check that Container Insights is enabled on cluster aks-staging/.test(
+            /^Health in Azure Monitor: no data for restarts \(restarts\) arrived within 1 minute, so it is inconclusive\. Check that Container Insights is enabled on cluster aks-staging/.test(
               w.message,
             ),
           ),
@@ -521,7 +521,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       assert.equal(run.outputVariables.get('score')?.value, '91.7');
       assert.match(
         run.warnings[0]?.message ?? '',
-        /the error log lines \(errorLogLines\) is 3, which misses its pass line <= 0/,
+        /: error log lines \(errorLogLines\) is 3, which misses its pass line <= 0/,
       );
     });
 
@@ -534,7 +534,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       assert.equal(run.result?.status, 'Failed', run.log);
       assert.match(
         run.result?.message ?? '',
-        /the p95 duration \(p95DurationMs\) is 320 ms, which fails its threshold \(pass <= \+10% \(220 ms\), warn <= \+25% \(250 ms\)\)/,
+        /: p95 duration \(p95DurationMs\) is 320 ms, which fails its threshold \(pass <= \+10% \(220 ms\), warn <= \+25% \(250 ms\)\)/,
       );
       const baseline = received.find((r) => r.timespan.endsWith('/2025-05-01T10:00:00.000Z'));
       assert.ok(baseline, 'the baseline was queried over the window before the release');
@@ -560,7 +560,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       assert.equal(run.result?.status, 'Failed');
       assert.match(
         run.result?.message ?? '',
-        /the error budget \(errorBudget\) is 7\.5, which fails its threshold \(pass <= 1\)/,
+        /: error budget \(errorBudget\) is 7\.5, which fails its threshold \(pass <= 1\)/,
       );
     });
 
