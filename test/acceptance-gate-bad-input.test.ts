@@ -350,6 +350,21 @@ describe('AcceptanceGate@1 bad input: one clear line each', function () {
       ],
     },
     {
+      what: 'Container Insights metrics against an Application Insights resource',
+      inputs: {
+        logAnalyticsWorkspaceId:
+          '/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Insights/components/orders-staging',
+        azureSubscription: 'azure',
+        clusterName: 'aks-staging',
+        namespace: 'shop',
+        podTemplateHash: '5d8f9c',
+      },
+      endpoints: { azure: connection('ServicePrincipal') },
+      lines: [
+        /^Container Insights metrics read the Log Analytics workspace the cluster sends to, but logAnalyticsWorkspaceId is the Application Insights resource '\/subscriptions\/s1\/.*\/orders-staging'\. Set it to that workspace's ID/,
+      ],
+    },
+    {
       what: 'healthWaitMinutes out of range',
       inputs: { logAnalyticsWorkspaceId: workspace, azureSubscription: 'azure', healthWaitMinutes: '90' },
       endpoints: { azure: connection('ServicePrincipal') },

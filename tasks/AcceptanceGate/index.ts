@@ -331,6 +331,13 @@ function readHealth(network: NetworkSettings): Pick<GateConfig, 'health'> {
   const needsCluster = thresholds.find((t) => healthMetric(t.metric)?.source === 'Container Insights');
   if (needsCluster && !cluster && !customQuery)
     throw new TaskError('HealthClusterScopeMissing', [needsCluster.line, needsCluster.metric]);
+  // An Application Insights resource holds only the app's tables; Container Insights writes to the workspace.
+  if (
+    cluster &&
+    'resourceId' in target &&
+    /\/providers\/microsoft\.insights\/components\//i.test(target.resourceId)
+  )
+    throw new TaskError('HealthClusterNeedsWorkspace', [target.resourceId]);
   const roleName = input.optionalString('appRoleName');
   const version = input.optionalString('appVersion');
   const windowStart = deployStart();
