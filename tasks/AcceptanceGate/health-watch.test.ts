@@ -151,6 +151,31 @@ describe('watching health', () => {
     assert.equal(report.score, 100);
   });
 
+  it('counts samples 0 as no data, and judges an answer without a samples column by its value', async () => {
+    const { deps } = workspace((what) =>
+      what === 'failedRatePercent'
+        ? metric(what, 0, 0)
+        : what === 'p95DurationMs'
+          ? { columns: ['p95DurationMs'], rows: [[180]] }
+          : { columns: ['requests'], rows: [[null]] },
+    );
+    const report = await watchHealth(
+      plan('failedRatePercent <= 1\np95DurationMs <= 500\nrequests >= 1', {
+        cluster: undefined,
+        waitMinutes: 0,
+      }),
+      deps,
+    );
+    assert.deepEqual(
+      report.metrics.map((m) => [m.name, m.value, m.outcome]),
+      [
+        ['failedRatePercent', undefined, 'Inconclusive'],
+        ['p95DurationMs', 180, 'Passed'],
+        ['requests', undefined, 'Inconclusive'],
+      ],
+    );
+  });
+
   it('asks once and does not wait when healthWaitMinutes is 0', async () => {
     const { deps, state } = workspace(() => undefined);
     const report = await watchHealth(plan('failedRatePercent <= 1', { waitMinutes: 0 }), deps);
