@@ -99,11 +99,15 @@ export async function watchHealth(plan: HealthPlan, deps: WatchDeps): Promise<He
     const runCustom =
       plan.customQuery !== undefined && states.some((s) => !s.hasData && s.source !== catalogSource(s));
     // The previous release's pods, once a round, for every Container Insights baseline still missing.
-    const lookForPrevious = states.some(
-      (s) => !s.hasData && isRelative(s.threshold) && catalogSource(s) === 'Container Insights',
-    );
+    const needsPrevious = (s: MetricState) =>
+      !s.hasData &&
+      isRelative(s.threshold) &&
+      s.reading.baseline === undefined &&
+      catalogSource(s) === 'Container Insights';
+    const lookForPrevious = states.some(needsPrevious);
+    // What can run now runs beside the lookups; the rest runs as soon as they answer.
     const ready = (s: MetricState) => !s.hasData && s.source === catalogSource(s) && scopeReady(s, pods);
-    const readyNow = states.filter((s) => ready(s) && catalogSource(s) === 'Application Insights');
+    const readyNow = states.filter((s) => ready(s) && !needsPrevious(s));
     const [foundPods, custom, previousPods] = await Promise.all([
       lookForPods ? findPods(plan, window, deps.query) : pods,
       runCustom ? deps.query(plan.customQuery as string, window) : undefined,
