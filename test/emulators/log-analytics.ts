@@ -14,7 +14,7 @@ import {
   type Table,
 } from './log-analytics/kql-evaluator';
 import { KqlSyntaxError, parseQuery, UnsupportedOperator } from './log-analytics/kql-parser';
-import type { KqlType } from './log-analytics/tables';
+import { tableSchemas, type KqlType } from './log-analytics/tables';
 import { Workspace, type TimeWindow } from './log-analytics/workspace';
 import type { EmulatedRequest, EmulatedResponse, Handler } from './types';
 
@@ -55,49 +55,10 @@ export interface ReceivedQuery {
 /** Checks a bearer token; returns false to answer 401. Pass Entra's verifyAccessToken. */
 export type TokenCheck = (token: string, audience: string) => unknown;
 
-// The first word after each pipe. A real parser knows many more; these cover what the gate's users write.
-const knownOperators = new Set([
-  'where',
-  'summarize',
-  'extend',
-  'project',
-  'project-away',
-  'project-rename',
-  'take',
-  'limit',
-  'top',
-  'order',
-  'sort',
-  'count',
-  'distinct',
-  'join',
-  'union',
-  'parse',
-  'mv-expand',
-  'make-series',
-  'render',
-  'as',
-  'lookup',
-  'evaluate',
-  'sample',
-  'search',
-  'serialize',
-  'invoke',
-  'getschema',
-]);
-
 /** The emulated Log Analytics API. */
 export class EmulatedLogAnalytics {
   /** Tables a query may start from (AppRequests, requests, …); others are a semantic error. */
-  readonly tables = new Set([
-    'AppRequests',
-    'AppExceptions',
-    'AppDependencies',
-    'requests',
-    'exceptions',
-    'dependencies',
-    'Heartbeat',
-  ]);
+  readonly tables = new Set([...tableSchemas.keys(), 'requests', 'exceptions', 'dependencies']);
   readonly queries: ReceivedQuery[] = [];
   /** How long rows take to become visible to queries after they are written (ms). */
   ingestionDelayMs: number;
@@ -288,31 +249,20 @@ export class EmulatedLogAnalytics {
     };
   }
 
-  // Enough of KQL's grammar to tell a query from a typo: a known table first, a known operator after each pipe, balanced brackets.
+  // A fixed answer still needs a query the service would take: one that parses (operators
+  // this emulator does not evaluate included) over tables the workspace has.
   private checkSyntax(query: string): EmulatedResponse | undefined {
-    const stripped = query.replace(/\/\/.*$/gm, '').replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
-    let depth = 0;
-    for (const [index, char] of [...stripped].entries()) {
-      depth += char === '(' ? 1 : char === ')' ? -1 : 0;
-      if (depth < 0) return syntaxError(stripped, index, ')');
-    }
-    if (depth !== 0) return syntaxError(stripped, stripped.length, '<end of query>');
-    const segments = stripped.split('|');
-    const table = segments[0]?.trim() ?? '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) return syntaxError(stripped, 0, table.split(/\s+/)[0] ?? '');
-    if (!this.tables.has(table)) {
-      return semanticError(
-        'SEM0100',
-        `'${table}' operator: Failed to resolve table or column expression named '${table}'`,
-      );
-    }
-    let offset = (segments[0] ?? '').length + 1;
-    for (const segment of segments.slice(1)) {
-      const operator = /^\s*([A-Za-z-]+)/.exec(segment)?.[1];
-      if (!operator || !knownOperators.has(operator)) {
-        return syntaxError(stripped, offset + Math.max(0, segment.search(/\S/)), operator ?? segment.trim());
+    try {
+      const unknown = parseQuery(query).tables.find((table) => !this.tables.has(table.name));
+      if (unknown) {
+        return semanticError(
+          'SEM0100',
+          `'${unknown.name}' operator: Failed to resolve table or column expression named '${unknown.name}'`,
+        );
       }
-      offset += segment.length + 1;
+    } catch (error) {
+      if (error instanceof KqlSyntaxError) return syntaxError(query, error.offset, error.token);
+      if (!(error instanceof UnsupportedOperator)) throw error;
     }
     return undefined;
   }

@@ -331,8 +331,9 @@ class Parser {
     const operators: { name: string; operator: Operator }[] = [];
     while (this.peek().text === '|') {
       this.next();
+      const offset = this.peek().offset;
       const name = this.operatorName();
-      operators.push({ name, operator: this.operator(name) });
+      operators.push({ name, operator: this.operator(name, offset) });
     }
     if (this.peek().text === ';') this.next();
     this.expectEnd();
@@ -380,7 +381,7 @@ class Parser {
     return name;
   }
 
-  private operator(name: string): Operator {
+  private operator(name: string, offset: number): Operator {
     switch (name) {
       case 'where':
       case 'filter':
@@ -426,7 +427,8 @@ class Parser {
       case 'count':
         return { kind: 'count' };
       default:
-        throw new UnsupportedOperator(name, this.tokens[this.position - 1]!.offset);
+        if (otherOperators.has(name)) throw new UnsupportedOperator(name, offset);
+        throw new KqlSyntaxError(name, offset);
     }
   }
 
@@ -666,6 +668,39 @@ class Parser {
     return new KqlSyntaxError(token.text, token.offset);
   }
 }
+
+// Tabular operators KQL has and this emulator does not evaluate (https://learn.microsoft.com/kusto/query/tabular-expression-statements).
+const otherOperators = new Set([
+  'as',
+  'consume',
+  'evaluate',
+  'externaldata',
+  'facet',
+  'find',
+  'fork',
+  'getschema',
+  'invoke',
+  'join',
+  'lookup',
+  'make-series',
+  'mv-apply',
+  'mv-expand',
+  'parse',
+  'parse-kv',
+  'parse-where',
+  'partition',
+  'project-keep',
+  'project-reorder',
+  'reduce',
+  'render',
+  'sample',
+  'sample-distinct',
+  'scan',
+  'search',
+  'serialize',
+  'top-hitters',
+  'top-nested',
+]);
 
 /** A tabular operator or scalar operator KQL has but this emulator does not evaluate. */
 export class UnsupportedOperator extends Error {
