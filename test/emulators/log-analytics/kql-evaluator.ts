@@ -37,6 +37,8 @@ type Row = readonly unknown[];
 interface Compiled {
   readonly type: KqlType;
   readonly evaluate: (row: Row) => unknown;
+  /** Set for a literal: its value, known before any row is seen. */
+  readonly constant?: { readonly value: unknown };
 }
 interface Scope {
   readonly columns: readonly ColumnSchema[];
@@ -252,6 +254,7 @@ function isNull(value: unknown): value is null | undefined {
 
 /** A value as tostring() renders it. */
 export function asString(value: unknown, type?: KqlType): string {
+  if (typeof value === 'string') return value;
   if (isNull(value)) return '';
   if (type === 'datetime' && typeof value === 'number') return new Date(value).toISOString();
   if (type === 'timespan' && typeof value === 'number') return formatTimespan(value);
@@ -306,22 +309,6 @@ function primitive(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
 }
 
-// `has` looks for whole terms: runs of letters and digits (https://learn.microsoft.com/kusto/query/datatypes-string-operators#what-is-a-term).
-function hasTerm(haystack: string, needle: string, caseSensitive: boolean): boolean {
-  if (needle === '') return true;
-  const text = caseSensitive ? haystack : haystack.toLowerCase();
-  const term = caseSensitive ? needle : needle.toLowerCase();
-  const alnum = (char: string | undefined) => char !== undefined && /[\p{L}\p{N}]/u.test(char);
-  const startsWord = alnum(term[0]);
-  const endsWord = alnum(term[term.length - 1]);
-  for (let at = text.indexOf(term); at >= 0; at = text.indexOf(term, at + 1)) {
-    const before = !startsWord || !alnum(text[at - 1]);
-    const after = !endsWord || !alnum(text[at + term.length]);
-    if (before && after) return true;
-  }
-  return false;
-}
-
 const regexCache = new Map<string, RegExp>();
 
 // RE2 as KQL takes it: a leading (?i) (or other inline flags) becomes a JavaScript flag.
@@ -362,7 +349,7 @@ function compile(expr: Expr, scope: Scope): Compiled {
     case 'literal': {
       const value = expr.value;
       const type: KqlType = expr.type === 'null' ? 'string' : expr.type;
-      return { type, evaluate: () => value };
+      return { type, evaluate: () => value, constant: { value } };
     }
     case 'column': {
       const index = scope.index.get(expr.name);
@@ -404,6 +391,8 @@ function compile(expr: Expr, scope: Scope): Compiled {
         evaluate: (row) => {
           const value = left.evaluate(row);
           if (isNull(value)) return expr.negate ? true : false;
+          if (fixed && typeof value === 'string' && !expr.caseInsensitive)
+            return fixed.has(value) !== expr.negate;
           const candidates =
             fixed ?? new Set(list.flatMap((item) => flatten(item.evaluate(row))).map(normalize));
           const found = candidates.has(normalize(value));
@@ -414,13 +403,18 @@ function compile(expr: Expr, scope: Scope): Compiled {
     case 'hasAny': {
       const left = compile(expr.left, scope);
       const list = expr.list.map((item) => compile(item, scope));
+      const hasTerm = stringOperatorTest('has')!;
+      const fixed = list.every((item) => item.constant)
+        ? list.flatMap((item) => flatten(item.constant!.value)).map((needle) => hasTerm(asString(needle)))
+        : undefined;
       return {
         type: 'bool',
         evaluate: (row) => {
           const text = asString(left.evaluate(row), left.type);
-          return list
-            .flatMap((item) => flatten(item.evaluate(row)))
-            .some((needle) => hasTerm(text, asString(needle), false));
+          const tests =
+            fixed ??
+            list.flatMap((item) => flatten(item.evaluate(row))).map((needle) => hasTerm(asString(needle)));
+          return tests.some((matches) => matches(text));
         },
       };
     }
@@ -451,26 +445,22 @@ function compileBinary(op: string, left: Compiled, right: Compiled, scope: Scope
       return test(a, b);
     },
   });
-  const text = (compare: (a: string, b: string) => boolean): Compiled => ({
-    type: 'bool',
-    evaluate: (row) =>
-      compare(asString(left.evaluate(row), left.type), asString(right.evaluate(row), right.type)),
-  });
-  const lower = (value: string) => value.toLowerCase();
+  const stringTest = stringOperatorTest(op);
+  if (stringTest) return stringOperator(stringTest, left, right);
   switch (op) {
     case 'and':
       return { type: 'bool', evaluate: (row) => left.evaluate(row) === true && right.evaluate(row) === true };
     case 'or':
       return { type: 'bool', evaluate: (row) => left.evaluate(row) === true || right.evaluate(row) === true };
     case '==':
-      return bool((a, b) => equal(a, b));
+      return left.type === 'string' && right.type === 'string'
+        ? bool((a, b) => a === b)
+        : bool((a, b) => equal(a, b));
     case '!=':
     case '<>':
-      return bool((a, b) => !equal(a, b));
-    case '=~':
-      return text((a, b) => lower(a) === lower(b));
-    case '!~':
-      return text((a, b) => lower(a) !== lower(b));
+      return left.type === 'string' && right.type === 'string'
+        ? bool((a, b) => a !== b)
+        : bool((a, b) => !equal(a, b));
     case '<':
       return bool((a, b) => compareValues(primitive(a), primitive(b)) < 0);
     case '<=':
@@ -479,35 +469,6 @@ function compileBinary(op: string, left: Compiled, right: Compiled, scope: Scope
       return bool((a, b) => compareValues(primitive(a), primitive(b)) > 0);
     case '>=':
       return bool((a, b) => compareValues(primitive(a), primitive(b)) >= 0);
-    case 'has':
-    case '!has':
-    case 'has_cs':
-    case '!has_cs':
-      return text((a, b) => hasTerm(a, b, op.endsWith('_cs')) !== op.startsWith('!'));
-    case 'hasprefix':
-      return text((a, b) => new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegex(b)}`, 'iu').test(a));
-    case 'hassuffix':
-      return text((a, b) => new RegExp(`${escapeRegex(b)}($|[^\\p{L}\\p{N}])`, 'iu').test(a));
-    case 'contains':
-    case '!contains':
-      return text((a, b) => lower(a).includes(lower(b)) !== op.startsWith('!'));
-    case 'contains_cs':
-    case '!contains_cs':
-      return text((a, b) => a.includes(b) !== op.startsWith('!'));
-    case 'startswith':
-    case '!startswith':
-      return text((a, b) => lower(a).startsWith(lower(b)) !== op.startsWith('!'));
-    case 'startswith_cs':
-    case '!startswith_cs':
-      return text((a, b) => a.startsWith(b) !== op.startsWith('!'));
-    case 'endswith':
-    case '!endswith':
-      return text((a, b) => lower(a).endsWith(lower(b)) !== op.startsWith('!'));
-    case 'endswith_cs':
-    case '!endswith_cs':
-      return text((a, b) => a.endsWith(b) !== op.startsWith('!'));
-    case 'matches regex':
-      return text((a, b) => regexOf(b).test(a));
     case '+':
     case '-':
     case '*':
@@ -517,6 +478,112 @@ function compileBinary(op: string, left: Compiled, right: Compiled, scope: Scope
     default:
       throw new KqlSemanticError('SEM0001', `'${scope.operator}' operator: unknown operator '${op}'`);
   }
+}
+
+// A string operator's test, built once per right-hand value: a literal's at compile time.
+function stringOperator(
+  test: (needle: string) => (text: string) => boolean,
+  left: Compiled,
+  right: Compiled,
+): Compiled {
+  const textOf = (row: Row) => asString(left.evaluate(row), left.type);
+  if (right.constant) {
+    const matches = test(asString(right.constant.value, right.type));
+    return { type: 'bool', evaluate: (row) => matches(textOf(row)) };
+  }
+  const built = new Map<string, (text: string) => boolean>();
+  return {
+    type: 'bool',
+    evaluate: (row) => {
+      const needle = asString(right.evaluate(row), right.type);
+      let matches = built.get(needle);
+      if (!matches) built.set(needle, (matches = test(needle)));
+      return matches(textOf(row));
+    },
+  };
+}
+
+// A letter or digit: what a term is made of.
+const termCharacter = '[\\p{L}\\p{N}]';
+
+/**
+ * The string operators (https://learn.microsoft.com/kusto/query/datatypes-string-operators):
+ * `has` matches whole terms (runs of letters and digits), `contains` any substring; both,
+ * like `=~`, `startswith` and `endswith`, ignore case unless suffixed `_cs`; `!` negates.
+ */
+function stringOperatorTest(op: string): ((needle: string) => (text: string) => boolean) | undefined {
+  const negate = op.startsWith('!') && op !== '!~';
+  const base = negate ? op.slice(1) : op;
+  const test = ((): ((needle: string) => (text: string) => boolean) | undefined => {
+    switch (base) {
+      case '=~':
+      case '!~': {
+        const equalIgnoringCase = (needle: string) => {
+          const lowered = needle.toLowerCase();
+          return (text: string) =>
+            text.length === lowered.length && (text === needle || text.toLowerCase() === lowered);
+        };
+        if (base === '=~') return equalIgnoringCase;
+        return (needle) => {
+          const equal = equalIgnoringCase(needle);
+          return (text) => !equal(text);
+        };
+      }
+      case 'has':
+      case 'has_cs':
+        return (needle) => {
+          if (needle === '') return () => true;
+          const edge = (char: string) => new RegExp(termCharacter, 'u').test(char);
+          const before = edge(needle[0]!) ? `(?<!${termCharacter})` : '';
+          const after = edge(needle[needle.length - 1]!) ? `(?!${termCharacter})` : '';
+          const regex = new RegExp(`${before}${escapeRegex(needle)}${after}`, base === 'has' ? 'iu' : 'u');
+          return (text) => regex.test(text);
+        };
+      case 'hasprefix':
+        return (needle) => {
+          const regex = new RegExp(`(?<!${termCharacter})${escapeRegex(needle)}`, 'iu');
+          return (text) => regex.test(text);
+        };
+      case 'hassuffix':
+        return (needle) => {
+          const regex = new RegExp(`${escapeRegex(needle)}(?!${termCharacter})`, 'iu');
+          return (text) => regex.test(text);
+        };
+      case 'contains':
+        return (needle) => {
+          const regex = new RegExp(escapeRegex(needle), 'i');
+          return (text) => regex.test(text);
+        };
+      case 'contains_cs':
+        return (needle) => (text) => text.includes(needle);
+      case 'startswith':
+        return (needle) => {
+          const regex = new RegExp(`^${escapeRegex(needle)}`, 'i');
+          return (text) => regex.test(text);
+        };
+      case 'startswith_cs':
+        return (needle) => (text) => text.startsWith(needle);
+      case 'endswith':
+        return (needle) => {
+          const regex = new RegExp(`${escapeRegex(needle)}$`, 'i');
+          return (text) => regex.test(text);
+        };
+      case 'endswith_cs':
+        return (needle) => (text) => text.endsWith(needle);
+      case 'matches regex':
+        return (needle) => {
+          const regex = regexOf(needle);
+          return (text) => regex.test(text);
+        };
+      default:
+        return undefined;
+    }
+  })();
+  if (!test || !negate) return test;
+  return (needle) => {
+    const matches = test(needle);
+    return (text) => !matches(text);
+  };
 }
 
 function escapeRegex(text: string): string {

@@ -13,6 +13,10 @@ interface StoredTable {
   readonly rows: unknown[][];
   /** When each row becomes visible (ms), in the rows' order. */
   readonly visibleAt: number[];
+  /** The latest visibleAt, and the range of TimeGenerated: a query that keeps every row needs no copy. */
+  lastVisibleAt: number;
+  earliest: number;
+  latest: number;
 }
 
 /** A time window, inclusive at both ends (ms since the epoch). */
@@ -41,24 +45,33 @@ export class Workspace {
     const table = this.table(tableName);
     if (!table) throw new Error(`the workspace has no table ${tableName}`);
     for (const record of records) {
-      const row: unknown[] = table.schema.columns.map(() => null);
+      // A string is never null in Kusto: a value not set is the empty string.
+      const row: unknown[] = table.schema.columns.map((column) => (column.type === 'string' ? '' : null));
       for (const [name, value] of Object.entries(record)) {
         const index = table.index.get(name);
         if (index === undefined) throw new Error(`${tableName} has no column ${name}`);
         row[index] = convert(value, table.schema.columns[index]!);
       }
       row[table.timeColumn] ??= now;
-      row[table.index.get('TenantId')!] ??= this.id;
+      row[table.index.get('TenantId')!] ||= this.id;
       row[table.index.get('Type')!] = tableName;
       table.rows.push(row);
       table.visibleAt.push(visibleAt);
+      const at = row[table.timeColumn] as number;
+      table.earliest = Math.min(table.earliest, at);
+      table.latest = Math.max(table.latest, at);
     }
+    table.lastVisibleAt = Math.max(table.lastVisibleAt, visibleAt);
   }
 
   /** The rows of a table a query sees at `now` within `window`; undefined for a table the workspace lacks. */
   view(tableName: string, now: number, window?: TimeWindow): Table | undefined {
     const table = this.table(tableName);
     if (!table) return undefined;
+    const everyRow =
+      table.lastVisibleAt <= now &&
+      (!window || (table.earliest >= window.start && table.latest <= window.end));
+    if (everyRow) return { columns: table.schema.columns, rows: table.rows };
     const rows: unknown[][] = [];
     const time = table.timeColumn;
     for (let index = 0; index < table.rows.length; index += 1) {
@@ -84,7 +97,16 @@ export class Workspace {
       const schema = tableSchemas.get(name);
       if (!schema) return undefined;
       const index = new Map(schema.columns.map((column, position) => [column.name, position]));
-      table = { schema, index, timeColumn: index.get('TimeGenerated')!, rows: [], visibleAt: [] };
+      table = {
+        schema,
+        index,
+        timeColumn: index.get('TimeGenerated')!,
+        rows: [],
+        visibleAt: [],
+        lastVisibleAt: -Infinity,
+        earliest: Infinity,
+        latest: -Infinity,
+      };
       this.tables.set(name, table);
     }
     return table;
