@@ -57,7 +57,10 @@ export type TokenCheck = (token: string, audience: string) => unknown;
 
 /** The emulated Log Analytics API. */
 export class EmulatedLogAnalytics {
-  /** Tables a query may start from (AppRequests, requests, …); others are a semantic error. */
+  /**
+   * Tables a query sent to a fixed answer (`setResult`) may name: the real tables' and the
+   * classic Application Insights names; others are a semantic error.
+   */
   readonly tables = new Set([...tableSchemas.keys(), 'requests', 'exceptions', 'dependencies']);
   readonly queries: ReceivedQuery[] = [];
   /** How long rows take to become visible to queries after they are written (ms). */

@@ -65,7 +65,13 @@ function unionOf(tables: readonly { name: string }[], context: EvaluationContext
     }
     return table;
   });
-  if (found.length === 1) return found[0]!;
+  return merged(found);
+}
+
+// The union of tables: every column any has (by name, first seen first), null where a table lacks it.
+function merged(tables: readonly Table[]): Table {
+  if (tables.length === 1) return tables[0]!;
+  const found = tables;
   const columns: ColumnSchema[] = [];
   for (const table of found)
     for (const column of table.columns)
@@ -74,7 +80,11 @@ function unionOf(tables: readonly { name: string }[], context: EvaluationContext
   for (const table of found) {
     const positions = columns.map((column) => table.columns.findIndex((each) => each.name === column.name));
     for (const row of table.rows)
-      rows.push(positions.map((position) => (position < 0 ? null : row[position])));
+      rows.push(
+        positions.map((position, index) =>
+          position >= 0 ? row[position] : columns[index]!.type === 'string' ? '' : null,
+        ),
+      );
   }
   return { columns, rows };
 }
@@ -156,19 +166,12 @@ function applyOperator(name: string, operator: Operator, input: Table, context: 
     case 'order':
       return { columns: input.columns, rows: sorted(input.rows, operator.keys, scope) };
     case 'union':
-      return unionWith(input, unionOf(operator.tables, context));
+      return merged([input, unionOf(operator.tables, context)]);
     case 'count':
       return { columns: [{ name: 'Count', type: 'long' }], rows: [[input.rows.length]] };
     case 'summarize':
       return summarize(operator.aggregates, operator.by, input, scope);
   }
-}
-
-function unionWith(first: Table, second: Table): Table {
-  return unionOf([{ name: 'a' }, { name: 'b' }], {
-    now: 0,
-    table: (name) => (name === 'a' ? first : second),
-  });
 }
 
 function globOf(pattern: string): RegExp {

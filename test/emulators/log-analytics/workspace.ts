@@ -86,11 +86,6 @@ export class Workspace {
     return { columns: table.schema.columns, rows };
   }
 
-  /** How many rows a table holds, visible or not. */
-  size(tableName: string): number {
-    return this.tables.get(tableName)?.rows.length ?? 0;
-  }
-
   private table(name: string): StoredTable | undefined {
     let table = this.tables.get(name);
     if (!table) {
