@@ -627,6 +627,12 @@ describe('pipeline templates', function () {
       const redeploy = asMapping(stepsOf(rollback).find((step) => step.task === 'AksDeploy@1')!.inputs);
       const deploy = asMapping(steps.find((step) => step.task === 'AksDeploy@1')!.inputs);
       assert.equal(redeploy.images, '$(previousImages)');
+      assert.deepEqual(
+        [rollback, jobsOf(stage(verified, 'Production'))[0]].map(
+          (job) => stepsOf(job).find((step) => step.task === 'AksDeploy@1')!.displayName,
+        ),
+        ['Redeploy the images production ran before', 'Deploy orders/api => $(promotedImage)'],
+      );
       assert.equal(redeploy.manifests, deploy.manifests);
       assert.deepEqual(rollback.variables, {
         previousImages:
