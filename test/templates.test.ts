@@ -456,6 +456,13 @@ describe('pipeline templates', function () {
         gateVerdict: "$[ stageDependencies.Acceptance.acceptance.outputs['gate.verdict'] ]",
         gateScore: "$[ stageDependencies.Acceptance.acceptance.outputs['gate.score'] ]",
       });
+      // Without a workspace there is no health to score: the verdict alone.
+      const unscored = jobsOf(stage(withoutValidation(), 'Validation'))[0];
+      assert.match(
+        String(asMapping(stepsOf(unscored)[0].inputs).instructions),
+        /^Acceptance gate: \$\(gateVerdict\)\. Check staging/,
+      );
+      assert.deepEqual(Object.keys(asMapping(unscored.variables)), ['gateVerdict']);
     });
 
     it('routes on the gate verdict: Validation when asked for, or when Warning or Inconclusive; nothing after Failed', () => {
