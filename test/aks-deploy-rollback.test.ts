@@ -65,6 +65,18 @@ describe('AksDeploy: good, crashing (rolled back), good again', function () {
       const crashed = await deploy('2.0', { rolloutTimeout: '5' });
       assert.equal(crashed.result?.status, 'Failed', crashed.log);
       assert.equal(crashed.outputVariables.get('rolloutStatus')?.value, 'RolledBack', crashed.log);
+      // The outputs name this deploy's release, the crashing one, and what ran before it.
+      assert.equal(
+        crashed.outputVariables.get('previousImages')?.value,
+        `${repository} => ${repository}:1.0`,
+      );
+      const crashedHash = crashed.outputVariables.get('podTemplateHash')?.value ?? '';
+      const label = kind === 'Deployment' ? 'pod-template-hash' : 'controller-revision-hash';
+      const revisions = env.cluster
+        .listObjects(kind === 'Deployment' ? 'ReplicaSet' : 'ControllerRevision', ns)
+        .filter((revision) => revision.metadata.labels?.[label] === crashedHash);
+      assert.equal(revisions.length, 1, `one revision is labelled ${label}=${crashedHash}`);
+      assert.match(JSON.stringify(revisions[0]), /:2\.0"/, 'the hash is the crashing release');
       assert.match(crashed.log, /rolled back to its previous revision, which is ready/);
       const rolledBack = env.cluster.getObject(kind, ns, 'app');
       assert.equal(imageOf(rolledBack), `${repository}:1.0`);

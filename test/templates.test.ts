@@ -6,9 +6,18 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { compilePipeline } from '../runner/compile';
-import { PipelineError, type DeploymentJob, type ServerJob, type TaskStep } from '../runner/model';
+import {
+  PipelineError,
+  type CompiledPipeline,
+  type DeploymentJob,
+  type Job,
+  type ServerJob,
+  type TaskStep,
+} from '../runner/model';
+import { conditionHolds, statusFunctions, type DependencyView } from '../runner/run/evaluation';
+import type { RecordResult } from '../runner/run/record';
 import { testCatalog } from './templates/task-catalog';
 import {
   expandPipeline,
@@ -38,6 +47,19 @@ const templates: [string, PipelineDefinition][] = [
 ];
 
 const asMapping = (value: TemplateValue | undefined) => value as YamlMapping;
+
+/** cd.yml's parameters for health scoped to the release, in staging and in a verified production. */
+const scopedAndVerified: YamlMapping = {
+  stagingClusterName: 'aks-orders-staging',
+  appRoleName: 'orders-api',
+  appVersion: '$(resources.pipeline.ci.runName)',
+  healthWaitMinutes: '10',
+  skipValidationWhenPassed: true,
+  productionLogAnalyticsWorkspaceId: '0d5e2a41-6b7c-4d8e-9f10-a1b2c3d4e5f6',
+  productionBaseUrl: 'https://orders.contoso.com',
+  productionClusterName: 'aks-orders-production',
+  verifyWaitMinutes: '3',
+};
 const stagesOf = (pipeline: YamlMapping) => pipeline.stages as YamlMapping[];
 const stage = (pipeline: YamlMapping, name: string) => {
   const found = stagesOf(pipeline).find((candidate) => candidate.stage === name);
@@ -60,6 +82,90 @@ function expandCd(overrides: YamlMapping): YamlMapping {
     stages: [{ template: 'templates/cd.yml@releaseFlow', parameters: { ...given, ...overrides } }],
   };
   return expandPipeline(example('cd'), repositories, pipeline);
+}
+
+/** The CD example with some of cd.yml's parameters changed, compiled by the runner. */
+function compileCd(overrides: YamlMapping): CompiledPipeline {
+  const cdExample = asMapping(loadYaml(example('cd')));
+  const extended = asMapping(cdExample.extends);
+  const parameters = asMapping(extended.parameters);
+  const source = stringify({
+    ...cdExample,
+    extends: {
+      ...extended,
+      parameters: { ...parameters, cd: { ...asMapping(parameters.cd), ...overrides } },
+    },
+  });
+  return compilePipeline({ file: example('cd'), source, repositories, catalog: testCatalog() });
+}
+
+/** The gate's verdict as the Acceptance stage ends with it: Failed fails, Warning and Inconclusive succeed with issues. */
+const gateResults: Record<string, RecordResult> = {
+  Passed: 'Succeeded',
+  Warning: 'SucceededWithIssues',
+  Inconclusive: 'SucceededWithIssues',
+  Failed: 'Failed',
+};
+
+/**
+ * The stages after Acceptance that run, their conditions evaluated as the runner does,
+ * for a gate verdict and the approver's answer (a rejection fails Validation).
+ */
+function stagesRun(
+  pipeline: CompiledPipeline,
+  verdict: string,
+  answer: 'approve' | 'reject' = 'approve',
+): string[] {
+  const views = new Map<string, DependencyView>([
+    ['Staging', { result: 'Succeeded', outputs: {} }],
+    [
+      'Acceptance',
+      {
+        result: gateResults[verdict]!,
+        outputs: { 'acceptance.gate.verdict': verdict, 'acceptance.gate.score': '75.0' },
+      },
+    ],
+  ]);
+  const ran: string[] = [];
+  for (const stage of pipeline.stages.filter((each) => !views.has(each.name))) {
+    const view = (name: string) => views.get(name) ?? { result: 'Skipped' as const, outputs: {} };
+    const holds = conditionHolds(
+      stage.condition,
+      { dependencies: Object.fromEntries(stage.dependsOn.map((name) => [name, view(name)])) },
+      statusFunctions({
+        dependencies: Object.fromEntries(stage.dependsOn.map((name) => [name, view(name).result])),
+        defaults: stage.dependsOn,
+        canceled: false,
+      }),
+    );
+    if (holds) ran.push(stage.name);
+    const result = !holds
+      ? 'Skipped'
+      : stage.name === 'Validation' && answer === 'reject'
+        ? 'Failed'
+        : 'Succeeded';
+    views.set(stage.name, { result, outputs: {} });
+  }
+  return ran;
+}
+
+/** Whether a job's condition holds, given its stage's jobs and the stages before, as the runner evaluates it. */
+function jobRuns(
+  job: Job,
+  dependencies: Record<string, DependencyView>,
+  stageDependencies: Record<string, Record<string, DependencyView>>,
+): boolean {
+  return conditionHolds(
+    job.condition,
+    { dependencies, stageDependencies },
+    statusFunctions({
+      dependencies: Object.fromEntries(
+        Object.entries(dependencies).map(([name, view]) => [name, view.result]),
+      ),
+      defaults: job.dependsOn,
+      canceled: false,
+    }),
+  );
 }
 
 function expandWith(template: string, parameters: YamlMapping): YamlMapping {
@@ -91,6 +197,7 @@ describe('pipeline templates', function () {
         stagingLogAnalyticsWorkspaceId: '',
       }),
     );
+    variants.set('cd.yml with the health scoped to the release, and Verify', expandCd(scopedAndVerified));
     variants.set(
       'pr.yml for dotnet with own lint steps',
       expandWith('templates/pr.yml', {
@@ -340,19 +447,69 @@ describe('pipeline templates', function () {
       const inputs = asMapping(stepsOf(validate)[0].inputs);
       assert.equal(inputs.approvers, '[Orders]\\Release Approvers');
       assert.equal(inputs.onTimeout, 'reject');
-      assert.ok(inputs.instructions);
+      // The approver sees the gate's verdict and score first, read from the Acceptance stage's outputs.
+      assert.match(
+        String(inputs.instructions),
+        /^Acceptance gate: \$\(gateVerdict\), health score \$\(gateScore\)\. Check staging/,
+      );
+      assert.deepEqual(validate.variables, {
+        gateVerdict: "$[ stageDependencies.Acceptance.acceptance.outputs['gate.verdict'] ]",
+        gateScore: "$[ stageDependencies.Acceptance.acceptance.outputs['gate.score'] ]",
+      });
+      // Without a workspace there is no health to score: the verdict alone.
+      const unscored = jobsOf(stage(withoutValidation(), 'Validation'))[0];
+      assert.match(
+        String(asMapping(stepsOf(unscored)[0].inputs).instructions),
+        /^Acceptance gate: \$\(gateVerdict\)\. Check staging/,
+      );
+      assert.deepEqual(Object.keys(asMapping(unscored.variables)), ['gateVerdict']);
     });
 
-    it('without manual validation leaves no agentless job, and Promote still depends on Acceptance', () => {
+    it('routes on the gate verdict: Validation when asked for, or when Warning or Inconclusive; nothing after Failed', () => {
+      const all = ['Validation', 'Promote', 'Production'];
+      const unattended = ['Promote', 'Production'];
+      const cases: [string, YamlMapping, Record<string, string[]>][] = [
+        ['manual validation', {}, { Passed: all, Warning: all, Inconclusive: all, Failed: [] }],
+        [
+          'manual validation skipped when Passed',
+          { skipValidationWhenPassed: true },
+          { Passed: unattended, Warning: all, Inconclusive: all, Failed: [] },
+        ],
+        [
+          'no manual validation',
+          { manualValidation: false },
+          { Passed: unattended, Warning: all, Inconclusive: all, Failed: [] },
+        ],
+        [
+          'no manual validation, skipValidationWhenPassed changing nothing',
+          { manualValidation: false, skipValidationWhenPassed: true },
+          { Passed: unattended, Warning: all, Inconclusive: all, Failed: [] },
+        ],
+      ];
+      for (const [name, overrides, expected] of cases) {
+        const pipeline = compileCd(overrides);
+        for (const [verdict, stages] of Object.entries(expected))
+          assert.deepEqual(stagesRun(pipeline, verdict), stages, `${name}, verdict ${verdict}`);
+        // A rejection stops the promotion, whatever made Validation run.
+        assert.deepEqual(stagesRun(pipeline, 'Warning', 'reject'), ['Validation'], `${name}, rejected`);
+      }
+    });
+
+    it('without manual validation waits for no one when the gate passed, and Promote still depends on Acceptance', () => {
       const pipeline = withoutValidation();
       assert.deepEqual(
         stagesOf(pipeline).map((s) => s.stage),
-        ['Staging', 'Acceptance', 'Promote', 'Production'],
+        ['Staging', 'Acceptance', 'Validation', 'Promote', 'Production'],
       );
-      assert.deepEqual(dependsOn(stage(pipeline, 'Promote')), ['Acceptance']);
-      const jobs = stagesOf(pipeline).flatMap(jobsOf);
-      assert.ok(!jobs.some((job) => job.pool === 'server'), 'an agentless job remains');
-      assert.ok(!taskSteps(pipeline).some((step) => step.task === 'ManualValidation@1'));
+      assert.deepEqual(dependsOn(stage(pipeline, 'Promote')), ['Acceptance', 'Validation']);
+      assert.match(
+        String(stage(pipeline, 'Validation').condition),
+        /in\(dependencies\.Acceptance\.outputs\['acceptance\.gate\.verdict'\], 'Warning', 'Inconclusive'\)/,
+      );
+      assert.match(
+        String(stage(pipeline, 'Promote').condition),
+        /in\(dependencies\.Validation\.result, 'Succeeded', 'SucceededWithIssues', 'Skipped'\)/,
+      );
     });
 
     it('deploys to staging by digest from the non-production registry, on the environment’s Kubernetes resource', () => {
@@ -391,6 +548,130 @@ describe('pipeline templates', function () {
       assert.equal(gate(withValidation()).logAnalyticsWorkspaceId, '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60');
       assert.equal(gate(withValidation()).azureSubscription, 'orders-staging');
       assert.ok(!('logAnalyticsWorkspaceId' in gate(withoutValidation())));
+      // Without a cluster the health comes from Application Insights alone: no Container Insights scope.
+      for (const input of ['clusterName', 'namespace', 'podTemplateHash', 'appRoleName', 'healthWaitMinutes'])
+        assert.ok(!(input in gate(withValidation())), input);
+    });
+
+    it("scopes the staging gate to the cluster, the namespace and the staging deploy's pods", () => {
+      const scoped = variants.get('cd.yml with the health scoped to the release, and Verify')!;
+      const acceptance = jobsOf(stage(scoped, 'Acceptance'))[0];
+      const inputs = asMapping(stepsOf(acceptance).find((step) => step.task === 'AcceptanceGate@1')!.inputs);
+      assert.deepEqual(
+        [
+          inputs.clusterName,
+          inputs.namespace,
+          inputs.podTemplateHash,
+          inputs.appRoleName,
+          inputs.healthWaitMinutes,
+        ],
+        ['aks-orders-staging', 'orders', '$(stagingPodTemplateHash)', 'orders-api', '10'],
+      );
+      assert.equal(inputs.appVersion, '$(resources.pipeline.ci.runName)');
+      // A deployment job on an environment's resource names its outputs Deploy_<resource>.<step>.<var>.
+      assert.deepEqual(acceptance.variables, {
+        stagingPodTemplateHash:
+          "$[ stageDependencies.Staging.deploy_staging.outputs['Deploy_orders.deploy.podTemplateHash'] ]",
+      });
+      const namespaced = expandCd({ stagingClusterName: 'aks', stagingNamespace: 'orders-staging' });
+      const gate = stepsOf(jobsOf(stage(namespaced, 'Acceptance'))[0]).find(
+        (step) => step.task === 'AcceptanceGate@1',
+      )!;
+      assert.equal(asMapping(gate.inputs).namespace, 'orders-staging');
+    });
+
+    it('verifies production after its deploy only when a production workspace is given', () => {
+      assert.ok(!stagesOf(withValidation()).some((each) => each.stage === 'Verify'));
+      const production = jobsOf(stage(withValidation(), 'Production'))[0];
+      assert.ok(!stepsOf(production).some((step) => step.name === 'deployed'));
+
+      const verified = variants.get('cd.yml with the health scoped to the release, and Verify')!;
+      assert.deepEqual(
+        stagesOf(verified).map((each) => [each.stage, dependsOn(each)]),
+        [
+          ['Staging', []],
+          ['Acceptance', ['Staging']],
+          ['Validation', ['Acceptance']],
+          ['Promote', ['Acceptance', 'Validation']],
+          ['Production', ['Promote']],
+          ['Verify', ['Production']],
+        ],
+      );
+      const steps = stepsOf(jobsOf(stage(verified, 'Production'))[0]);
+      const deployed = steps.findIndex((step) => step.name === 'deployed');
+      assert.ok(
+        deployed > steps.findIndex((step) => step.task === 'AksDeploy@1'),
+        'noted after the rollouts',
+      );
+      const [verify, rollback] = jobsOf(stage(verified, 'Verify'));
+      const gate = asMapping(stepsOf(verify).find((step) => step.task === 'AcceptanceGate@1')!.inputs);
+      assert.deepEqual(gate, {
+        baseUrl: 'https://orders.contoso.com',
+        azureSubscription: 'orders-production',
+        logAnalyticsWorkspaceId: '0d5e2a41-6b7c-4d8e-9f10-a1b2c3d4e5f6',
+        healthThresholds: 'failedRatePercent <= 1\np95DurationMs <= 1000\n',
+        healthWindowStart: '$(deployedAt)',
+        clusterName: 'aks-orders-production',
+        namespace: 'orders',
+        podTemplateHash: '$(podTemplateHash)',
+        appRoleName: 'orders-api',
+        appVersion: '$(resources.pipeline.ci.runName)',
+        healthWaitMinutes: '3',
+      });
+      assert.deepEqual(verify.variables, {
+        podTemplateHash:
+          "$[ stageDependencies.Production.deploy_production.outputs['Deploy_orders.deploy.podTemplateHash'] ]",
+        deployedAt:
+          "$[ stageDependencies.Production.deploy_production.outputs['Deploy_orders.deployed.at'] ]",
+      });
+      // The rollback redeploys production's previous images, with production's manifests, on its environment.
+      assert.equal(rollback.deployment, 'rollback_production');
+      assert.deepEqual(rollback.environment, {
+        name: 'production',
+        resourceName: 'orders',
+        resourceType: 'Kubernetes',
+      });
+      const redeploy = asMapping(stepsOf(rollback).find((step) => step.task === 'AksDeploy@1')!.inputs);
+      const deploy = asMapping(steps.find((step) => step.task === 'AksDeploy@1')!.inputs);
+      assert.equal(redeploy.images, '$(previousImages)');
+      assert.deepEqual(
+        [rollback, jobsOf(stage(verified, 'Production'))[0]].map(
+          (job) => stepsOf(job).find((step) => step.task === 'AksDeploy@1')!.displayName,
+        ),
+        ['Redeploy the images production ran before', 'Deploy orders/api => $(promotedImage)'],
+      );
+      assert.equal(redeploy.manifests, deploy.manifests);
+      assert.deepEqual(rollback.variables, {
+        previousImages:
+          "$[ stageDependencies.Production.deploy_production.outputs['Deploy_orders.deploy.previousImages'] ]",
+      });
+    });
+
+    it('redeploys what production ran before only when Verify judged it Failed and something ran before', () => {
+      const pipeline = compileCd(scopedAndVerified);
+      const verify = pipeline.stages.find((each) => each.name === 'Verify')!;
+      const rollback = verify.jobs.find((job) => job.name === 'rollback_production')!;
+      assert.deepEqual(rollback.dependsOn, ['verify']);
+      const runs = (verdict: string, previousImages: string) =>
+        jobRuns(
+          rollback,
+          { verify: { result: gateResults[verdict]!, outputs: { 'gate.verdict': verdict } } },
+          {
+            Production: {
+              deploy_production: {
+                result: 'Succeeded',
+                outputs: { 'Deploy_orders.deploy.previousImages': previousImages },
+              },
+            },
+          },
+        );
+      const previous = 'orders/api => contosoprod.azurecr.io/orders/api@sha256:' + 'a'.repeat(64);
+      assert.equal(runs('Failed', previous), true);
+      for (const verdict of ['Passed', 'Warning', 'Inconclusive'])
+        assert.equal(runs(verdict, previous), false, verdict);
+      assert.equal(runs('Failed', ''), false, 'a first deploy has nothing to go back to');
+      // The verify job failed with the gate, so the stage and the run fail after the redeploy.
+      assert.equal(gateResults.Failed, 'Failed');
     });
 
     it('promotes by digest with referrers, from the non-production to the production registry', () => {

@@ -170,7 +170,10 @@ export const healthMetrics: readonly HealthMetric[] = [
         'KubeEvents',
         `| where ClusterName =~ ${kqlString(cluster.cluster)} and Namespace == ${kqlString(cluster.namespace)}`,
         `| where Name in ${kqlList(cluster.pods.map((pod) => pod.name))} and KubeEventType == 'Warning'`,
-        '| summarize warningEvents = sum(Count), samples = count()',
+        // Container Insights writes an event again each time its count grows, with the
+        // cumulative Count: each event counts once, at its latest count.
+        '| summarize Count = max(Count), samples = count() by Name, Reason, Message, FirstSeen',
+        '| summarize warningEvents = sum(Count), samples = sum(samples)',
       ].join('\n');
     },
   },

@@ -240,6 +240,8 @@ describe('AksDeploy core', () => {
         },
       ],
       rolloutStatus: 'Succeeded' as const,
+      podTemplateHashes: ['5d8f7c9b6'],
+      previousImages: [],
     };
     assert.equal(appliedObjectsOutput(result.objects), 'Namespace//orders\nDeployment/orders/api');
     const markdown = summaryMarkdown(result, {

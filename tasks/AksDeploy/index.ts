@@ -110,6 +110,7 @@ void runTask(async () => {
     const result = await run(
       {
         manifests: prepared.manifests,
+        images: inputs.images,
         namespaces: {
           ...(inputs.namespace ? { input: inputs.namespace } : {}),
           ...(access.namespace ? { connection: access.namespace } : {}),
@@ -141,6 +142,8 @@ void runTask(async () => {
     );
     tl.setVariable('appliedObjects', appliedObjectsOutput(result.objects), false, true);
     tl.setVariable('rolloutStatus', result.rolloutStatus, false, true);
+    tl.setVariable('podTemplateHash', result.podTemplateHashes.join(','), false, true);
+    tl.setVariable('previousImages', result.previousImages.join('\n'), false, true);
     const namespace = inputs.namespace || access.namespace || 'default';
     const target: DeployTarget = {
       cluster: clusterLabel,

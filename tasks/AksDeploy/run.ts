@@ -35,6 +35,9 @@ import {
   readApplySet,
   recordApplySet,
 } from './prune';
+import type { PinnedImage } from './image-reference';
+import { previousImages } from './previous-images';
+import { releaseRevisionHashes } from './release-revisions';
 import { restorePreviousRevision, rollbackKinds } from './rollback';
 import { rolloutState, type RolloutState } from './rollout-status';
 import { isWaitable } from './workloads';
@@ -43,6 +46,8 @@ import { isWaitable } from './workloads';
 export interface RunConfig {
   /** The objects to apply, their images pinned and pull secrets added (see prepare.ts). */
   readonly manifests: readonly ManifestObject[];
+  /** The `images` input, to write `previousImages` in its form. */
+  readonly images: readonly PinnedImage[];
   readonly namespaces: NamespaceDefaults;
   /** Seconds; 0 applies without waiting. */
   readonly rolloutTimeoutSeconds: number;
@@ -95,6 +100,13 @@ export interface RunResult {
   readonly rolloutStatus: 'Succeeded' | 'Failed' | 'RolledBack' | 'Skipped' | 'DryRun';
   /** Why each failed workload failed, for the summary. */
   readonly diagnoses?: readonly WorkloadDiagnosis[];
+  /**
+   * The `pod-template-hash` / `controller-revision-hash` values of the revisions the
+   * rollouts brought (those of a failed rollout too): empty when no rollout was waited on.
+   */
+  readonly podTemplateHashes: readonly string[];
+  /** `repository => reference` lines of the images the workloads ran before; empty on a first deploy. */
+  readonly previousImages: readonly string[];
   readonly failure?: TaskError;
 }
 
@@ -318,9 +330,15 @@ async function deploy(config: RunConfig, deps: RunDeps): Promise<RunResult> {
     name: object.metadata.name ?? '',
     action: 'pruned' as const,
   }));
+  const previous = previousImages(
+    planned.map((plan) => ({ applied: plan.object, before: before.get(objectKey(plan.object)) })),
+    config.images,
+  );
+  for (const note of previous.notes) deps.log(note);
+  const outputs = { previousImages: previous.lines, podTemplateHashes: [] as string[] };
   if (config.dryRun) {
     for (const { object } of toPrune) deps.log(`(dry run) ${describeObject(object)} pruned`);
-    return { objects: [...applied, ...pruned], rollouts: [], rolloutStatus: 'DryRun' };
+    return { objects: [...applied, ...pruned], rollouts: [], rolloutStatus: 'DryRun', ...outputs };
   }
   await deleteCandidates(cluster, toPrune, deps.log);
   applied.push(...pruned);
@@ -331,12 +349,23 @@ async function deploy(config: RunConfig, deps: RunDeps): Promise<RunResult> {
     .map((plan) => ({ plan, live: live.get(objectKey(plan.object))! }));
   if (config.rolloutTimeoutSeconds === 0 || workloads.length === 0) {
     if (workloads.length > 0) deps.log('rolloutTimeout is 0: not waiting for the rollouts.');
-    return { objects: applied, rollouts: [], rolloutStatus: workloads.length > 0 ? 'Skipped' : 'Succeeded' };
+    return {
+      objects: applied,
+      rollouts: [],
+      rolloutStatus: workloads.length > 0 ? 'Skipped' : 'Succeeded',
+      ...outputs,
+    };
   }
 
   const waited = await waitForRollouts(cluster, workloads, config.rolloutTimeoutSeconds * 1000, deps);
+  // Read before a rollback changes the workloads: the revisions this deploy brought.
+  outputs.podTemplateHashes = await releaseRevisionHashes(
+    cluster,
+    waited.map((w) => w.latest),
+  );
   const failing = waited.filter((w) => w.outcome !== 'done');
-  if (failing.length === 0) return { objects: applied, rollouts: waited, rolloutStatus: 'Succeeded' };
+  if (failing.length === 0)
+    return { objects: applied, rollouts: waited, rolloutStatus: 'Succeeded', ...outputs };
 
   const diagnoses: WorkloadDiagnosis[] = [];
   for (const failed of failing)
@@ -378,6 +407,7 @@ async function deploy(config: RunConfig, deps: RunDeps): Promise<RunResult> {
     rollouts,
     rolloutStatus: status,
     diagnoses,
+    ...outputs,
     // One line that ends with the first cause; the whole diagnosis is in the log and the summary.
     failure: new TaskError('RolloutFailed', [failing.length, waited.length, firstCause(diagnoses[0]!)]),
   };

@@ -160,6 +160,8 @@ describe('AksDeploy summary', () => {
       ],
       rolloutStatus: 'RolledBack',
       diagnoses: [crashDiagnosis],
+      podTemplateHashes: ['7d9f8c6b5'],
+      previousImages: ['orders/api => contoso.azurecr.io/orders/api@sha256:good'],
     };
     const markdown = summaryMarkdown(result, target);
     assert.match(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { builtinTasks } from '../../runner/builtin';
 import { wholeTemplateExpression } from '../../runner/expressions';
 import type { TemplateValue } from './yaml-data';
+import { agreedInputsMissing } from './agreed-inputs';
 
 const projectRoot = join(__dirname, '..', '..');
 
@@ -43,7 +44,8 @@ export function extensionTasks(): TaskManifest[] {
   const tasksDir = join(projectRoot, 'tasks');
   return readdirSync(tasksDir)
     .filter((name) => existsSync(join(tasksDir, name, 'task.json')))
-    .map((name) => JSON.parse(readFileSync(join(tasksDir, name, 'task.json'), 'utf8')) as TaskManifest);
+    .map((name) => JSON.parse(readFileSync(join(tasksDir, name, 'task.json'), 'utf8')) as TaskManifest)
+    .map((task) => ({ ...task, inputs: [...task.inputs, ...agreedInputsMissing(task.name, task.inputs)] }));
 }
 
 /** Whether a pickList takes only its listed options. */

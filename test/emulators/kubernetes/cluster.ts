@@ -7,7 +7,7 @@ import { DeploymentController } from './controllers/deployment';
 import { EndpointsController } from './controllers/endpoints';
 import { collectGarbage } from './controllers/garbage-collector';
 import { reconcileJobs } from './controllers/job';
-import { Kubelet, type ImageExists } from './controllers/kubelet';
+import { Kubelet, type ImageExists, type LogOptions } from './controllers/kubelet';
 import { NamespaceController } from './controllers/namespace';
 import { reconcileReplicaSets } from './controllers/replicaset';
 import { schedulePods } from './controllers/scheduler';
@@ -190,6 +190,11 @@ export class EmulatedCluster {
   listObjects(kind: string, namespace?: string): KubeObject[] {
     const [group, bare] = kind.includes('/') ? kind.split('/') : [groupOfKind(kind), kind];
     return listKind(this.controllerContext, group!, bare!, namespace).map((object) => clone(object));
+  }
+
+  /** What `kubectl logs` shows for a container of a pod; throws the kubelet's 400 while it is waiting. */
+  readLogs(pod: KubeObject, options: LogOptions): string {
+    return this.kubelet.readLogs(pod, options);
   }
 
   /** Stops the controllers' timers (the store stays readable). */

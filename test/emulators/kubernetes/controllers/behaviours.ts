@@ -16,6 +16,17 @@ export interface ImageBehaviour {
   /** The exit code when it exits; 1 unless given. */
   readonly exitCode?: number;
   /**
+   * The reason its exit is reported with: `OOMKilled` (with exitCode 137) for a container
+   * the kernel killed for memory; `Completed` or `Error`, by the exit code, when omitted.
+   */
+  readonly exitReason?: string;
+  /**
+   * What the running container uses, as the kubelet's summary API would report it (no
+   * process runs here): CPU as a quantity ("250m") and working-set memory ("200Mi").
+   * Read by the Container Insights feed; its requests, else 1m and 16Mi, when omitted.
+   */
+  readonly usage?: { readonly cpu?: string; readonly memory?: string };
+  /**
    * How long the process takes to exit once told to stop (real milliseconds); the pod's
    * whole grace period, scaled like the controllers' durations, when omitted or longer.
    */

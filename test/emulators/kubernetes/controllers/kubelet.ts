@@ -469,7 +469,7 @@ export class Kubelet {
         const exitCode = behaviour.exitCode ?? 1;
         const terminated: Terminated = {
           exitCode,
-          reason: exitCode === 0 ? 'Completed' : 'Error',
+          reason: behaviour.exitReason ?? (exitCode === 0 ? 'Completed' : 'Error'),
           startedAt,
           finishedAt: exitAt,
         };
