@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runTask, type TaskRun, type TaskRunResult } from './harness/agent';
 import { endsWithin } from './support/processes';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
 import { EmulatedLogAnalytics } from './emulators/log-analytics';
-import type { EmulatedRequest, EmulatedResponse } from './emulators/types';
 import { startStagingApp, type StagingApp } from './fixtures/staging-app';
 
 const repoRoot = resolve(__dirname, '..');
@@ -14,7 +14,6 @@ const mochaBin = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const apiToken = 'gate-api-token-5e9a1c';
 const tenantId = '72f988bf-0000-4000-8000-0000000000bb';
 const app = { clientId: '55555555-0000-4000-8000-000000000005', secret: 'gate-connection-secret' };
-const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f61';
 
 const checksFile = `
 defaults:
@@ -320,86 +319,96 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     });
   });
 
-  describe('health in Azure Monitor', () => {
+  describe('health in Azure Monitor (the emulated workspace runs the KQL over its tables)', () => {
     let cloud: EmulatedCloud;
     let logs: EmulatedLogAnalytics;
-    /** What each metric's query answers, by the metric's name; a metric not here has no rows. */
-    let answers: Record<string, { value: number; samples?: number; before?: number }> = {};
-    let podsFound = true;
+    /** Each test's own workspace, so that one test's rows never reach another's queries. */
+    let workspace: string;
     before(async () => {
       cloud = await startEmulatedCloud();
       logs = new EmulatedLogAnalytics((token, audience) => cloud.entra.verifyAccessToken(token, audience));
-      // In front of the emulator: the catalog's queries answered by metric, each as one row of
-      // `<metric>, samples` (the emulator's setResult gives every query one fixed answer).
-      cloud.azure.register('loganalytics.azure.test', (request) =>
-        answerByMetric(request, (token, audience) => cloud.entra.verifyAccessToken(token, audience)),
-      );
       cloud.azure.register('loganalytics.azure.test', logs.handler);
       cloud.entra.addApp(tenantId, { clientId: app.clientId, secrets: [app.secret] });
     });
     after(() => cloud.azure.stop());
+    // The release started 10 minutes ago; the previous one served the 10 minutes before.
+    let deployStart: number;
     beforeEach(() => {
-      answers = {};
-      podsFound = true;
-      received.length = 0;
+      workspace = randomUUID();
+      logs.addWorkspace(workspace);
+      deployStart = Date.now() - 10 * 60_000;
     });
+    const sent = () => logs.queries.filter((query) => query.target === workspace);
 
-    const received: { metric: string; query: string; timespan: string }[] = [];
-    function answerByMetric(
-      request: EmulatedRequest,
-      verify: (token: string, audience: string) => unknown,
-    ): EmulatedResponse | undefined {
-      if (!/^\/v1\/workspaces\/[^/]+\/query$/.test(request.url.pathname)) return undefined;
-      const body = JSON.parse(request.body.toString('utf8')) as { query: string; timespan: string };
-      const last = body.query.split('\n').at(-1) ?? '';
-      const metric = /distinct Name, PodUid/.test(last) ? 'pods' : /summarize (\w+) =/.exec(last)?.[1];
-      // The catalog's queries span several lines; a custom healthQuery in these tests is one line.
-      if (!metric || !body.query.includes('\n')) return undefined;
-      const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-      if (!token || !verify(token, 'https://loganalytics.azure.test')) return { status: 401, body: {} };
-      received.push({ metric, query: body.query, timespan: body.timespan });
-      if (metric === 'pods') {
-        return table(
-          [
-            { name: 'Name', type: 'string' },
-            { name: 'PodUid', type: 'string' },
-          ],
-          podsFound
-            ? [
-                ['orders-5d8f9c-x1', 'uid-1'],
-                ['orders-5d8f9c-x2', 'uid-2'],
-              ]
-            : [],
-        );
-      }
-      const baseline = body.timespan.endsWith('/2025-05-01T10:00:00.000Z');
-      const answer = answers[metric];
-      const value = baseline ? answer?.before : answer?.value;
-      return table(
-        [
-          { name: metric, type: 'real' },
-          { name: 'samples', type: 'long' },
-        ],
-        value === undefined ? [[null, 0]] : [[value, answer?.samples ?? 20]],
+    /** What Container Insights and Application Insights wrote about the release (and the one before). */
+    interface Telemetry {
+      readonly restarts?: number;
+      readonly errorLines?: number;
+      /** Durations of this release's requests (ms); 1 in `failedEvery` answers 500. */
+      readonly durations?: readonly number[];
+      readonly failedEvery?: number;
+      /** Durations of the previous release's requests, before the deploy. */
+      readonly previousDurations?: readonly number[];
+    }
+    const releasePods = [
+      { name: 'orders-5d8f9c7b4-x1', uid: '11111111-0000-4000-8000-000000000001' },
+      { name: 'orders-5d8f9c7b4-x2', uid: '11111111-0000-4000-8000-000000000002' },
+    ];
+    function seed(telemetry: Telemetry): void {
+      const at = deployStart + 5 * 60_000;
+      const pod = (name: string, uid: string, hash: string, restarts: number) => ({
+        TimeGenerated: at,
+        ClusterName: 'aks-staging',
+        Namespace: 'shop',
+        Name: name,
+        PodUid: uid,
+        PodLabel: JSON.stringify([{ app: 'orders', 'pod-template-hash': hash }]),
+        PodStatus: 'Running',
+        ContainerName: `${uid}/orders`,
+        ContainerStatus: 'running',
+        ContainerRestartCount: restarts,
+        ContainerLastStatus: '{}',
+      });
+      logs.ingest(workspace, 'KubePodInventory', [
+        ...releasePods.map((p, index) =>
+          pod(p.name, p.uid, '5d8f9c7b4', index === 0 ? (telemetry.restarts ?? 0) : 0),
+        ),
+        // The previous release's pod, still in the namespace: not this release's.
+        pod('orders-4a1b2c3d-old', '22222222-0000-4000-8000-000000000001', '4a1b2c3d', 7),
+      ]);
+      logs.ingest(
+        workspace,
+        'ContainerLogV2',
+        Array.from({ length: 20 }, (_, index) => ({
+          TimeGenerated: at,
+          PodName: releasePods[index % 2]?.name,
+          PodNamespace: 'shop',
+          ContainerName: 'orders',
+          LogSource: 'stdout',
+          LogMessage:
+            index < (telemetry.errorLines ?? 0) ? `ERROR order ${index} failed` : `served order ${index}`,
+        })),
+      );
+      const request = (durationMs: number, index: number, version: string, time: number) =>
+        logs.recordRequest(workspace, {
+          TimeGenerated: time,
+          AppRoleName: 'orders',
+          AppVersion: version,
+          Name: 'GET /orders',
+          DurationMs: durationMs,
+          ResultCode: telemetry.failedEvery && index % telemetry.failedEvery === 0 ? '500' : '200',
+        });
+      (telemetry.durations ?? []).forEach((ms, index) => request(ms, index + 1, '1.4.2', at));
+      (telemetry.previousDurations ?? []).forEach((ms, index) =>
+        request(ms, index + 1, '1.4.1', deployStart - 5 * 60_000),
       );
     }
-    const table = (columns: { name: string; type: string }[], rows: unknown[][]): EmulatedResponse => ({
-      status: 200,
-      body: { tables: [{ name: 'PrimaryResult', columns, rows }] },
-    });
+    const steady = Array.from({ length: 100 }, (_, index) => 100 + index * 2); // p95 around 290 ms
 
-    const healthy = {
-      failedRatePercent: { value: 0.2 },
-      p95DurationMs: { value: 240, before: 230 },
-      restarts: { value: 0 },
-      oomKilled: { value: 0 },
-      podsNotReady: { value: 0 },
-      errorLogLines: { value: 0 },
-    };
     const release = {
       clusterName: 'aks-staging',
       namespace: 'shop',
-      podTemplateHash: '5d8f9c',
+      podTemplateHash: '5d8f9c7b4',
       appRoleName: 'orders',
       appVersion: '1.4.2',
     };
@@ -408,13 +417,13 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
         {
           checks: '- name: health\n  path: /healthz\n',
           azureSubscription: 'staging-connection',
-          logAnalyticsWorkspaceId: workspaceId,
+          logAnalyticsWorkspaceId: workspace,
           logAnalyticsEndpoint: cloud.azure.url('loganalytics.azure.test', ''),
           ...inputs,
         },
         {
           env: { ...cloud.azure.env(), ...extra.env },
-          variables: { 'System.PipelineStartTime': '2025-05-01T10:00:00Z' },
+          variables: { 'System.PipelineStartTime': new Date(deployStart).toISOString() },
           endpoints: {
             'staging-connection': cloud.servicePrincipalEndpoint({ tenantId, ...app }),
           },
@@ -430,34 +439,23 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
 
     for (const node of ['node20', 'node24'] as const) {
       it(`passes a healthy release on the default thresholds, scoped to its pods, role and version (${node})`, async () => {
-        answers = healthy;
+        seed({ durations: steady });
         const run = await withHealth(release, { node });
         assert.equal(run.result?.status, 'Succeeded', run.log);
         assert.equal(run.outputVariables.get('verdict')?.value, 'Passed');
         assert.equal(run.outputVariables.get('score')?.value, '100');
-        assert.deepEqual(received.map((r) => r.metric).sort(), [
-          'errorLogLines',
-          'failedRatePercent',
-          'oomKilled',
-          'p95DurationMs',
-          'pods',
-          'podsNotReady',
-          'restarts',
-        ]);
-        const pods = received.find((r) => r.metric === 'pods');
+        const queries = sent();
+        assert.equal(queries.length, 7, 'the pod lookup and six metrics, each once');
+        assert.match(queries.map((q) => q.query).join('\n'), /PodLabel has_any \('5d8f9c7b4'\)/);
         assert.match(
-          pods?.query ?? '',
-          /ClusterName =~ 'aks-staging' and Namespace == 'shop'[\s\S]*PodLabel has_any \('5d8f9c'\)/,
+          queries.map((q) => q.query).join('\n'),
+          /Name in \('orders-5d8f9c7b4-x1', 'orders-5d8f9c7b4-x2'\)/,
         );
         assert.match(
-          received.find((r) => r.metric === 'restarts')?.query ?? '',
-          /Name in \('orders-5d8f9c-x1', 'orders-5d8f9c-x2'\)/,
-        );
-        assert.match(
-          received.find((r) => r.metric === 'failedRatePercent')?.query ?? '',
+          queries.map((q) => q.query).join('\n'),
           /AppRoleName == 'orders' and AppVersion == '1\.4\.2'/,
         );
-        assert.ok(received.every((r) => r.timespan.startsWith('2025-05-01T10:00:00.000Z/')));
+        assert.ok(queries.every((q) => q.timespan?.startsWith(new Date(deployStart).toISOString())));
         const summary = run.summaries[0]?.content ?? '';
         assert.match(summary, /^## Acceptance gate: ✅ passed/);
         assert.match(summary, /Score \*\*100\*\* of 100 over 6 of 6 metrics with data/);
@@ -465,10 +463,15 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
           summary,
           /\| error log lines `errorLogLines` \| Container Insights \| 0 \| <= 0 \| <= 5 \| – \| 1 \| ✅ passed \|/,
         );
+        assert.match(
+          summary,
+          /\| restarts `restarts` \| Container Insights \| 0 \|/,
+          "the old release's 7 restarts are not this one's",
+        );
       });
 
       it(`fails a release whose pods restart although its HTTP checks pass (${node})`, async () => {
-        answers = { ...healthy, restarts: { value: 3 } };
+        seed({ durations: steady, restarts: 3 });
         const run = await withHealth(release, { node });
         assert.equal(run.result?.status, 'Failed', run.log);
         assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
@@ -481,8 +484,6 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       });
 
       it(`is Inconclusive when no telemetry arrives within the wait, saying what to check (on a clock 60 times faster) (${node})`, async () => {
-        answers = {};
-        podsFound = false;
         // No HTTP check: on this clock a request's 30 s timeout would pass in half a second.
         const run = await withHealth(
           { ...release, checks: '', healthWaitMinutes: '1' },
@@ -510,11 +511,29 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
           /^The acceptance gate's verdict is Inconclusive \(health score 0, pass rate 0%\)/,
         );
         assert.match(run.summaries[0]?.content ?? '', /No data arrived within 1 min for `failedRatePercent`/);
+        // After the first round only the pod lookup and the Application Insights metrics are asked again.
+        assert.ok(sent().length >= 3 * progress.length);
       });
     }
 
+    it('waits for telemetry that arrives late, asking again only for what was missing', async () => {
+      logs.ingestionDelayMs = 12_000;
+      try {
+        seed({ durations: steady });
+        const run = await withHealth(release);
+        assert.equal(run.result?.status, 'Succeeded', run.log);
+        assert.equal(run.outputVariables.get('verdict')?.value, 'Passed');
+        assert.match(
+          run.log,
+          /Health: no data yet for failedRatePercent, p95DurationMs, restarts, oomKilled, podsNotReady, errorLogLines; the release's pods are not in KubePodInventory yet\. Asking again in 10 s/,
+        );
+      } finally {
+        logs.ingestionDelayMs = 0;
+      }
+    });
+
     it('gives a Warning, succeeding with issues, when error log lines are within the warning line', async () => {
-      answers = { ...healthy, errorLogLines: { value: 3 } };
+      seed({ durations: steady, errorLines: 3 });
       const run = await withHealth(release);
       assert.equal(run.result?.status, 'SucceededWithIssues', run.log);
       assert.equal(run.outputVariables.get('verdict')?.value, 'Warning');
@@ -526,7 +545,7 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
     });
 
     it('catches a p95 regression against the previous release with a relative threshold', async () => {
-      answers = { p95DurationMs: { value: 320, before: 200 } };
+      seed({ durations: steady.map((ms) => ms * 1.5), previousDurations: steady });
       const run = await withHealth({
         ...release,
         healthThresholds: 'p95DurationMs: pass <= +10%, warn <= +25%',
@@ -534,38 +553,32 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       assert.equal(run.result?.status, 'Failed', run.log);
       assert.match(
         run.result?.message ?? '',
-        /: p95 duration \(p95DurationMs\) is 320 ms, which fails its threshold \(pass <= \+10% \(220 ms\), warn <= \+25% \(250 ms\)\)/,
+        /: p95 duration \(p95DurationMs\) is [\d.]+ ms, which fails its threshold \(pass <= \+10% \([\d.]+ ms\), warn <= \+25% \([\d.]+ ms\)\)/,
       );
-      const baseline = received.find((r) => r.timespan.endsWith('/2025-05-01T10:00:00.000Z'));
+      const baseline = sent().find((q) => q.timespan?.endsWith(`/${new Date(deployStart).toISOString()}`));
       assert.ok(baseline, 'the baseline was queried over the window before the release');
       assert.doesNotMatch(baseline.query, /AppVersion/);
       assert.match(
         run.summaries[0]?.content ?? '',
-        /\| 320 ms \| <= \+10% \(220 ms\) \| <= \+25% \(250 ms\) \| 200 ms \| 1 \| ❌ failed \|/,
+        /\| [\d.]+ ms \| <= \+10% \([\d.]+ ms\) \| <= \+25% \([\d.]+ ms\) \| [\d.]+ ms \| 1 \| ❌ failed \|/,
       );
     });
 
-    it('judges the columns of a custom health query, as before', async () => {
-      logs.setResult(workspaceId, {
-        columns: [
-          { name: 'requests', type: 'long' },
-          { name: 'errorBudget', type: 'real' },
-        ],
-        rows: [[900, 7.5]],
-      });
+    it('judges the columns of a custom health query', async () => {
+      seed({ durations: steady, failedEvery: 4 });
       const run = await withHealth({
-        healthQuery: 'AppRequests | summarize requests = count(), errorBudget = 7.5',
+        healthQuery:
+          'AppRequests | where AppRoleName == "orders" | summarize errorBudget = round(100.0 * countif(Success == false) / count(), 1)',
         healthThresholds: 'errorBudget <= 1',
       });
       assert.equal(run.result?.status, 'Failed');
       assert.match(
         run.result?.message ?? '',
-        /: error budget \(errorBudget\) is 7\.5, which fails its threshold \(pass <= 1\)/,
+        /: error budget \(errorBudget\) is 25, which fails its threshold \(pass <= 1\)/,
       );
     });
 
     it('reports a bad KQL in one clear line', async () => {
-      logs.setResult(workspaceId, { columns: [], rows: [] });
       const run = await withHealth({ healthQuery: 'AppRequests | summarise count()' });
       assert.equal(run.result?.status, 'Failed');
       assert.match(
