@@ -544,6 +544,17 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       );
     });
 
+    it('fails a release whose new pods log errors past the warning line, though its HTTP checks pass', async () => {
+      seed({ durations: steady, errorLines: 8 });
+      const run = await withHealth(release);
+      assert.equal(run.result?.status, 'Failed', run.log);
+      assert.equal(run.outputVariables.get('passRate')?.value, '100');
+      assert.match(
+        run.result?.message ?? '',
+        /: error log lines \(errorLogLines\) is 8, which fails its threshold \(pass <= 0, warn <= 5\)/,
+      );
+    });
+
     it('catches a p95 regression against the previous release with a relative threshold', async () => {
       seed({ durations: steady.map((ms) => ms * 1.5), previousDurations: steady });
       const run = await withHealth({
