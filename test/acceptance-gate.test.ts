@@ -544,14 +544,25 @@ describe('AcceptanceGate@1 (bundled, run as the agent runs it)', function () {
       );
     });
 
-    it('fails a release whose new pods log errors past the warning line, though its HTTP checks pass', async () => {
-      seed({ durations: steady, errorLines: 8 });
-      const run = await withHealth(release);
+    it('fails a release whose new pods log errors past the warning line, though its HTTP checks pass, and says what had no data', async () => {
+      // No request reached the app yet, and the gate does not wait: those metrics are said as warnings.
+      seed({ errorLines: 8 });
+      const run = await withHealth({ ...release, healthWaitMinutes: '0' });
       assert.equal(run.result?.status, 'Failed', run.log);
+      assert.equal(run.outputVariables.get('verdict')?.value, 'Failed');
       assert.equal(run.outputVariables.get('passRate')?.value, '100');
       assert.match(
         run.result?.message ?? '',
         /: error log lines \(errorLogLines\) is 8, which fails its threshold \(pass <= 0, warn <= 5\)/,
+      );
+      assert.deepEqual(
+        run.warnings.map(
+          (w) =>
+            /no data for ([a-z0-9 ]+) \(.* arrived within 0 minutes \(healthWaitMinutes is 0/.exec(
+              w.message,
+            )?.[1],
+        ),
+        ['failed rate', 'p95 duration'],
       );
     });
 

@@ -117,8 +117,9 @@ void runTask(async () => {
   tl.setVariable('verdict', verdict.outcome, false, true);
   tl.setVariable('score', String(verdict.score), false, true);
   const { passed, flaky, failed, skipped } = verdict.counts;
+  // Metrics that warned or had no data are said even when another failed the gate.
+  for (const issue of outcome.issues) tl.warning(localise(issue));
   if (verdict.outcome !== 'Failed') {
-    for (const issue of outcome.issues) tl.warning(localise(issue));
     if (verdict.outcome !== 'Passed') {
       tl.setResult(
         tl.TaskResult.SucceededWithIssues,

@@ -163,7 +163,14 @@ function metricReason(metric: MetricResult, health: HealthReport): Reason | unde
         ? { key: 'HealthMetricNoBaseline', args: [words, metric.name] }
         : {
             key: 'HealthMetricNoData',
-            args: [words, metric.name, countOf(health.waitMinutes, 'minute'), whatToCheck(metric, health)],
+            args: [
+              words,
+              metric.name,
+              health.waitMinutes === 0
+                ? '0 minutes (healthWaitMinutes is 0: the gate did not wait)'
+                : countOf(health.waitMinutes, 'minute'),
+              whatToCheck(metric, health),
+            ],
           };
   }
 }
