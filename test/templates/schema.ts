@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { builtinTasks } from '../../runner/builtin';
 import { wholeTemplateExpression } from '../../runner/expressions';
 import type { TemplateValue } from './yaml-data';
-import { agreedInputsMissing } from './agreed-inputs';
 
 const projectRoot = join(__dirname, '..', '..');
 
@@ -44,8 +43,7 @@ export function extensionTasks(): TaskManifest[] {
   const tasksDir = join(projectRoot, 'tasks');
   return readdirSync(tasksDir)
     .filter((name) => existsSync(join(tasksDir, name, 'task.json')))
-    .map((name) => JSON.parse(readFileSync(join(tasksDir, name, 'task.json'), 'utf8')) as TaskManifest)
-    .map((task) => ({ ...task, inputs: [...task.inputs, ...agreedInputsMissing(task.name, task.inputs)] }));
+    .map((name) => JSON.parse(readFileSync(join(tasksDir, name, 'task.json'), 'utf8')) as TaskManifest);
 }
 
 /** Whether a pickList takes only its listed options. */

@@ -4,25 +4,11 @@
 import { join } from 'node:path';
 import { builtinTasks } from '../../runner/builtin';
 import type { TaskCatalog } from '../../runner/model';
-import { agreedInputsMissing } from './agreed-inputs';
 import { createTaskCatalog, readExtensionTasks } from '../../runner/run/catalog';
 
 const tasksFolder = join(__dirname, '..', '..', 'tasks');
 
 /** The catalog of this extension's tasks (from their sources) and the built-ins. */
 export function testCatalog(): TaskCatalog {
-  const tasks = readExtensionTasks(tasksFolder).map((task) => ({
-    ...task,
-    definition: {
-      ...task.definition,
-      inputs: [
-        ...task.definition.inputs,
-        ...agreedInputsMissing(task.definition.name, task.definition.inputs).map(({ name, type }) => ({
-          name,
-          type,
-        })),
-      ],
-    },
-  }));
-  return createTaskCatalog(tasks, builtinTasks());
+  return createTaskCatalog(readExtensionTasks(tasksFolder), builtinTasks());
 }
