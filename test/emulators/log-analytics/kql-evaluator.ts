@@ -7,7 +7,7 @@
  * once into a closure over the row, so a query over 100 000 rows takes milliseconds.
  */
 import type { ColumnSchema, KqlType } from './tables';
-import type { Expr, NamedExpr, Operator, Query, SortKey } from './kql-parser';
+import type { Expr, NamedExpr, Operator, Query, SortKey, Tabular } from './kql-parser';
 
 /** A table in memory: its columns and its rows, each an array in column order. */
 export interface Table {
@@ -45,10 +45,31 @@ interface Scope {
   readonly index: ReadonlyMap<string, number>;
   readonly operator: string;
   readonly now: number;
+  /** Evaluates a tabular expression inside this one (`in ((…))`, toscalar()), with the same lets in scope. */
+  readonly tabular: (query: Tabular) => Table;
 }
 
-/** Runs a query; throws KqlSemanticError for an unknown table, column or function. */
+/**
+ * Runs a query; throws KqlSemanticError for an unknown table, column or function. A let's
+ * name stands for its tabular expression from the next statement on, a later let of the same
+ * name hiding it; each is evaluated once per query, when first used, as the query sees the
+ * tables (https://learn.microsoft.com/kusto/query/let-statement).
+ */
 export function evaluateQuery(query: Query, context: EvaluationContext): Table {
+  let scoped = context;
+  for (const statement of query.lets) {
+    const outer = scoped;
+    let value: Table | undefined;
+    scoped = {
+      ...outer,
+      table: (name) =>
+        name === statement.name ? (value ??= evaluateTabular(statement.value, outer)) : outer.table(name),
+    };
+  }
+  return evaluateTabular(query, scoped);
+}
+
+function evaluateTabular(query: Tabular, context: EvaluationContext): Table {
   let table = unionOf(query.tables, context);
   for (const { name, operator } of query.operators) table = applyOperator(name, operator, table, context);
   return table;
@@ -95,6 +116,7 @@ function scopeOf(columns: readonly ColumnSchema[], operator: string, context: Ev
     index: new Map(columns.map((column, index) => [column.name, index])),
     operator,
     now: context.now,
+    tabular: (query) => evaluateTabular(query, context),
   };
 }
 
@@ -303,6 +325,12 @@ function member(target: unknown, key: string | number): unknown {
     }
   }
   if (isNull(value) || typeof value !== 'object') return null;
+  // A negative index counts from the end of an array: -1 is the last element
+  // (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic#dynamic-object-accessors).
+  if (Array.isArray(value)) {
+    if (typeof key !== 'number') return null;
+    return value[key < 0 ? value.length + key : key] ?? null;
+  }
   const found = (value as Record<string | number, unknown>)[key];
   return found === undefined ? null : found;
 }
@@ -380,14 +408,16 @@ function compile(expr: Expr, scope: Scope): Compiled {
     }
     case 'in': {
       const left = compile(expr.left, scope);
-      const list = expr.list.map((item) => compile(item, scope));
+      const list = expr.list.map((item) =>
+        item.kind === 'tabular' ? firstColumn(item, scope) : compile(item, scope),
+      );
       const normalize = (value: unknown) => {
         const plain = primitive(value);
         return expr.caseInsensitive && typeof plain === 'string' ? plain.toLowerCase() : plain;
       };
-      const constant = expr.list.every((item) => item.kind === 'literal');
+      const constant = list.every((item) => item.constant);
       const fixed = constant
-        ? new Set(list.flatMap((item) => flatten(item.evaluate([]))).map(normalize))
+        ? new Set(list.flatMap((item) => flatten(item.constant!.value)).map(normalize))
         : undefined;
       return {
         type: 'bool',
@@ -421,6 +451,11 @@ function compile(expr: Expr, scope: Scope): Compiled {
         },
       };
     }
+    case 'tabular':
+      throw new KqlSemanticError(
+        'SEM0001',
+        `'${scope.operator}' operator: a tabular expression is only allowed in 'in' and toscalar()`,
+      );
     case 'binary':
       return compileBinary(expr.op, compile(expr.left, scope), compile(expr.right, scope), scope);
     case 'call':
@@ -432,6 +467,16 @@ function compile(expr: Expr, scope: Scope): Compiled {
       }
       return compileCall(expr, scope);
   }
+}
+
+/**
+ * The values of a tabular expression's first column, evaluated once: `in` uses only the first
+ * column of a tabular expression (https://learn.microsoft.com/kusto/query/in-cs-operator).
+ */
+function firstColumn(item: Extract<Expr, { kind: 'tabular' }>, scope: Scope): Compiled {
+  const table = scope.tabular(item.query);
+  const values = table.rows.map((row) => row[0] ?? null);
+  return { type: table.columns[0]?.type ?? 'dynamic', evaluate: () => values, constant: { value: values } };
 }
 
 function flatten(value: unknown): unknown[] {
@@ -661,6 +706,7 @@ function expectArgs(
 }
 
 function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compiled {
+  if (call.name === 'toscalar') return toscalar(call, scope);
   const args = call.args.map((arg) => compile(arg, scope));
   const arity = (minimum: number, maximum = minimum) => expectArgs(call, minimum, maximum, scope);
   const first = args[0]!;
@@ -842,6 +888,20 @@ function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compi
           return match?.[group] ?? null;
         },
       };
+    case 'split':
+      // An array of the parts; with requestedIndex, an array of that part alone, or empty when there is none
+      // (https://learn.microsoft.com/kusto/query/split-function).
+      arity(2, 3);
+      return {
+        type: 'dynamic',
+        evaluate: (row) => {
+          const parts = asString(first.evaluate(row), first.type).split(asString(args[1]!.evaluate(row)));
+          if (!args[2]) return parts;
+          const index = toNumber(args[2].evaluate(row));
+          const part = index === null ? undefined : parts[index];
+          return part === undefined ? [] : [part];
+        },
+      };
     case 'substring':
       arity(2, 3);
       return {
@@ -859,6 +919,29 @@ function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compi
         `'${scope.operator}' operator: Unknown function: '${call.name}'.`,
       );
   }
+}
+
+/**
+ * toscalar(): a tabular expression's first column of its first row (null when it has none), or
+ * a scalar's value, computed once per query
+ * (https://learn.microsoft.com/kusto/query/toscalar-function).
+ */
+function toscalar(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compiled {
+  expectArgs(call, 1, 1, scope);
+  const arg = call.args[0]!;
+  if (arg.kind === 'tabular') {
+    const table = scope.tabular(arg.query);
+    const value = table.rows[0]?.[0] ?? null;
+    return { type: table.columns[0]?.type ?? 'dynamic', evaluate: () => value, constant: { value } };
+  }
+  const compiled = compile(arg, scope);
+  if (!compiled.constant) {
+    throw new KqlSemanticError(
+      'SEM0001',
+      "'toscalar': can't use a column here, as it is defined outside its row-context scope",
+    );
+  }
+  return compiled;
 }
 
 // ---- summarize ----------------------------------------------------------------------------
@@ -1098,6 +1181,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     index: new Map(aggregates.map((_, index) => [`\u0000aggregate${index}`, index])),
     operator: 'summarize',
     now: scope.now,
+    tabular: scope.tabular,
   };
   const finals = outputs.map((output) =>
     'lifted' in output
