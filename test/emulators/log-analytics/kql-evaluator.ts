@@ -1194,22 +1194,40 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     readonly states: unknown[];
     readonly extremes: { value: unknown; row: Row | null }[];
   }
-  const groups = new Map<string, Group>();
-  const newGroup = (key: unknown[]): Group => ({
-    key,
-    states: aggregates.map((aggregate) => aggregate.start()),
-    extremes: argExtremes.map(() => ({ value: null, row: null })),
-  });
+  const groups: Group[] = [];
+  const newGroup = (key: unknown[]): Group => {
+    const group = {
+      key,
+      states: aggregates.map((aggregate) => aggregate.start()),
+      extremes: argExtremes.map(() => ({ value: null, row: null })),
+    };
+    groups.push(group);
+    return group;
+  };
+  // Groups are found through one map per key column, by each key's value: hot loops over
+  // 100 000 rows build no key string nor array per row.
+  const groupIndex = new Map<unknown, unknown>();
+  const groupOf = (row: Row): Group => {
+    let level = groupIndex;
+    for (let at = 0; at < keys.length - 1; at += 1) {
+      const value = mapKey(keys[at]!.expr.evaluate(row));
+      let next = level.get(value) as Map<unknown, unknown> | undefined;
+      if (!next) level.set(value, (next = new Map()));
+      level = next;
+    }
+    const last = keys.length > 0 ? mapKey(keys[keys.length - 1]!.expr.evaluate(row)) : '';
+    let group = level.get(last) as Group | undefined;
+    if (!group) level.set(last, (group = newGroup(keys.map(({ expr }) => expr.evaluate(row)))));
+    return group;
+  };
   for (const row of input.rows) {
-    const key = keys.map(({ expr }) => expr.evaluate(row));
-    const id = keyOf(key);
-    let group = groups.get(id);
-    if (!group) groups.set(id, (group = newGroup(key)));
-    for (const [index, aggregate] of aggregates.entries())
-      group.states[index] = aggregate.add(group.states[index], row);
-    for (const [index, extreme] of argExtremes.entries()) {
+    const group = groupOf(row);
+    for (let at = 0; at < aggregates.length; at += 1)
+      group.states[at] = aggregates[at]!.add(group.states[at], row);
+    for (let at = 0; at < argExtremes.length; at += 1) {
+      const extreme = argExtremes[at]!;
       const value = extreme.by.evaluate(row);
-      const current = group.extremes[index]!;
+      const current = group.extremes[at]!;
       if (isNull(value)) {
         current.row ??= row;
         continue;
@@ -1220,7 +1238,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
       }
     }
   }
-  if (groups.size === 0 && keys.length === 0) groups.set('', newGroup([]));
+  if (groups.length === 0 && keys.length === 0) newGroup([]);
 
   const columns: ColumnSchema[] = [
     ...keys.map(({ name, expr }) => ({ name, type: expr.type })),
@@ -1228,7 +1246,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
       final.kind === 'expression' ? [{ name: final.name, type: final.compiled.type }] : final.columns,
     ),
   ];
-  const rows = [...groups.values()].map((group) => {
+  const rows = groups.map((group) => {
     const results = aggregates.map((aggregate, index) => aggregate.result(group.states[index]));
     return [
       ...group.key,
@@ -1244,6 +1262,12 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     ];
   });
   return { columns: uniqueNames(columns), rows };
+}
+
+// A group key's value as a map key: equal values the same key, a dynamic value by its JSON.
+function mapKey(value: unknown): unknown {
+  if (value === undefined) return null;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
 }
 
 // Kusto renames a repeated column name by adding a number: Name, Name1.
