@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import {
   defaultErrorLogPattern,
   healthMetrics,
-  releasePodsQuery,
   type MetricScope,
 } from '../tasks/AcceptanceGate/health-catalog';
 
@@ -16,11 +15,7 @@ describe("README: the gate's health metrics and their KQL", () => {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Health: metrics, thresholds and the verdict'));
   const scope: MetricScope = {
-    cluster: {
-      cluster: 'aks-staging',
-      namespace: 'shop',
-      pods: [{ name: 'orders-5d8f9c7b4-x2k8p', uid: '0b6f3c1e-2a4d-4e8f-9c7b-5d1e3f2a4b6c' }],
-    },
+    cluster: { cluster: 'aks-staging', namespace: 'shop', podTemplateHashes: ['5d8f9c7b4'] },
     app: { roleName: 'orders-api', version: '1.4.2' },
     errorLogPattern: defaultErrorLogPattern,
   };
@@ -40,8 +35,4 @@ describe("README: the gate's health metrics and their KQL", () => {
       assert.equal(kqlAfter(`**\`${metric.name}\`**`), metric.query(scope));
     });
   }
-
-  it('shows the pod lookup', () => {
-    assert.equal(kqlAfter('The pod lookup'), releasePodsQuery('aks-staging', 'shop', ['5d8f9c7b4']));
-  });
 });

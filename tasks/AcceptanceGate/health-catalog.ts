@@ -5,6 +5,11 @@
  * the metric and `samples`, the number of rows it was computed from; no samples means no
  * data yet (ingestion lags minutes behind), which the gate never counts as a pass.
  *
+ * Each Container Insights query finds the release's pods itself, in KubePodInventory by their
+ * hash labels, so that every metric is one round trip to the service: the inventory's own
+ * metrics filter it by those labels, the others name the pods in a `let releasePods`
+ * (https://learn.microsoft.com/kusto/query/let-statement) they match with `in`.
+ *
  * Tables and columns as Microsoft documents them:
  * https://learn.microsoft.com/azure/azure-monitor/reference/tables/kubepodinventory
  * https://learn.microsoft.com/azure/azure-monitor/reference/tables/kubeevents
@@ -19,8 +24,12 @@ export interface ClusterScope {
   /** The AKS cluster's name, as Container Insights writes it in ClusterName. */
   readonly cluster: string;
   readonly namespace: string;
-  /** The release's pods, as found by `releasePodsQuery`. */
-  readonly pods: readonly { readonly name: string; readonly uid: string }[];
+  /**
+   * The `pod-template-hash` (Deployments) or `controller-revision-hash` (StatefulSets,
+   * DaemonSets) values AksDeploy wrote in its podTemplateHash output. Absent: every pod of
+   * the namespace, as a baseline reads the previous release, whatever its hash.
+   */
+  readonly podTemplateHashes?: readonly string[];
 }
 
 /** Which telemetry of the application counts, when the app sets its cloud role and version. */
@@ -44,8 +53,12 @@ export interface HealthMetric {
   /** What it measures, for the summary and the README. */
   readonly description: string;
   /**
-   * True for counts of things that are only written when they happen (Warning events,
-   * error log lines, exceptions): no rows is zero, not a lack of data.
+   * True for a count of things only written when they happen that has nothing else to be
+   * counted over (exceptions): no rows, and samples 0, is zero, not a lack of data. The
+   * Container Insights counts of that kind (warningEvents, errorLogLines) are not: their
+   * queries answer 0 for no rows themselves, and count as samples the release's pods in
+   * KubePodInventory, so that a release whose pods are not seen yet has no data, never a 0
+   * that would pass.
    */
   readonly absentMeansZero: boolean;
   readonly query: (scope: MetricScope) => string;
@@ -64,33 +77,33 @@ function kqlList(values: readonly string[]): string {
 }
 
 /**
- * Finds the pods of this release: those of the namespace whose labels carry one of the
- * `pod-template-hash` (Deployments) or `controller-revision-hash` (StatefulSets, DaemonSets)
- * values AksDeploy wrote in its podTemplateHash output.
+ * The release's rows of KubePodInventory: the namespace's pods whose labels carry one of the
+ * release's hashes (all of the namespace's without hashes). A pod keeps its labels, so its
+ * rows all pass or all fail; a StatefulSet pod recreated under its old name is told apart by
+ * its new controller-revision-hash.
  */
-export function releasePodsQuery(cluster: string, namespace: string, hashes: readonly string[]): string {
-  return [
-    'KubePodInventory',
-    `| where ClusterName =~ ${kqlString(cluster)} and Namespace == ${kqlString(namespace)}`,
-    `| where PodLabel has_any ${kqlList(hashes)}`,
-    '| distinct Name, PodUid',
-  ].join('\n');
-}
-
-function podInventory(scope: ClusterScope): string {
+function podInventory(scope: ClusterScope): string[] {
   return [
     'KubePodInventory',
     `| where ClusterName =~ ${kqlString(scope.cluster)} and Namespace == ${kqlString(scope.namespace)}`,
-    `| where Name in ${kqlList(scope.pods.map((pod) => pod.name))}`,
-  ].join('\n');
+    ...(scope.podTemplateHashes ? [`| where PodLabel has_any ${kqlList(scope.podTemplateHashes)}`] : []),
+  ];
 }
 
+/** `let releasePods = …;`: the release's pods, by Name and PodUid, for a query over another table. */
+function releasePods(scope: ClusterScope): string {
+  return [...podInventory(scope), '| distinct Name, PodUid;'].join('\n');
+}
+
+// Container Insights names a container in Perf's InstanceName `<ClusterId>/<PodUid>/<container>`,
+// KubePodInventory's ClusterId and PodUid: its second part from the end is the pod's uid.
 function containerPerf(scope: ClusterScope, usage: string, limit: string, metric: string): string {
-  const onPods = scope.pods.map((pod) => `InstanceName contains ${kqlString(pod.uid)}`).join(' or ');
   return [
+    `let releasePods = ${releasePods(scope)}`,
     'Perf',
     `| where ObjectName == 'K8SContainer' and CounterName in (${kqlString(usage)}, ${kqlString(limit)})`,
-    `| where ${onPods}`,
+    "| extend PodUid = tostring(split(InstanceName, '/')[-2])",
+    '| where PodUid in ((releasePods | project PodUid))',
     `| summarize used = avgif(CounterValue, CounterName == ${kqlString(usage)}), limit = maxif(CounterValue, CounterName == ${kqlString(limit)}), samples = countif(CounterName == ${kqlString(usage)}) by InstanceName`,
     `| summarize ${metric} = round(max(100.0 * used / limit), 1), samples = sum(samples)`,
   ].join('\n');
@@ -118,7 +131,7 @@ export const healthMetrics: readonly HealthMetric[] = [
     absentMeansZero: false,
     query: (scope) =>
       [
-        podInventory(requireCluster(scope)),
+        ...podInventory(requireCluster(scope)),
         '| summarize restarts = max(ContainerRestartCount), samples = count() by Name, ContainerName',
         '| summarize restarts = sum(restarts), samples = sum(samples)',
       ].join('\n'),
@@ -130,7 +143,7 @@ export const healthMetrics: readonly HealthMetric[] = [
     absentMeansZero: false,
     query: (scope) =>
       [
-        podInventory(requireCluster(scope)),
+        ...podInventory(requireCluster(scope)),
         "| extend container = strcat(Name, '/', ContainerName)",
         "| summarize oomKilled = dcountif(container, ContainerLastStatus has 'OOMKilled'), samples = count()",
       ].join('\n'),
@@ -142,7 +155,7 @@ export const healthMetrics: readonly HealthMetric[] = [
     absentMeansZero: false,
     query: (scope) =>
       [
-        podInventory(requireCluster(scope)),
+        ...podInventory(requireCluster(scope)),
         "| extend container = strcat(Name, '/', ContainerName)",
         "| summarize terminations = dcountif(container, ContainerLastStatus has 'terminated'), samples = count()",
       ].join('\n'),
@@ -154,7 +167,7 @@ export const healthMetrics: readonly HealthMetric[] = [
     absentMeansZero: false,
     query: (scope) =>
       [
-        podInventory(requireCluster(scope)),
+        ...podInventory(requireCluster(scope)),
         '| summarize arg_max(TimeGenerated, PodStatus, ContainerStatus) by Name, ContainerName',
         "| summarize podsNotReady = dcountif(Name, PodStatus != 'Running' or ContainerStatus != 'running'), samples = count()",
       ].join('\n'),
@@ -163,17 +176,19 @@ export const healthMetrics: readonly HealthMetric[] = [
     name: 'warningEvents',
     source: 'Container Insights',
     description: "Warning events about the release's pods",
-    absentMeansZero: true,
+    absentMeansZero: false,
     query: (scope) => {
       const cluster = requireCluster(scope);
       return [
+        `let releasePods = ${releasePods(cluster)}`,
         'KubeEvents',
         `| where ClusterName =~ ${kqlString(cluster.cluster)} and Namespace == ${kqlString(cluster.namespace)}`,
-        `| where Name in ${kqlList(cluster.pods.map((pod) => pod.name))} and KubeEventType == 'Warning'`,
+        "| where Name in ((releasePods | project Name)) and KubeEventType == 'Warning'",
         // Container Insights writes an event again each time its count grows, with the
         // cumulative Count: each event counts once, at its latest count.
-        '| summarize Count = max(Count), samples = count() by Name, Reason, Message, FirstSeen',
-        '| summarize warningEvents = sum(Count), samples = sum(samples)',
+        '| summarize Count = max(Count) by Name, Reason, Message, FirstSeen',
+        '| summarize warningEvents = sum(Count)',
+        '| extend samples = toscalar(releasePods | count)',
       ].join('\n');
     },
   },
@@ -181,13 +196,15 @@ export const healthMetrics: readonly HealthMetric[] = [
     name: 'errorLogLines',
     source: 'Container Insights',
     description: "Log lines of the release's containers that match errorLogPattern",
-    absentMeansZero: true,
+    absentMeansZero: false,
     query: (scope) => {
       const cluster = requireCluster(scope);
       return [
+        `let releasePods = ${releasePods(cluster)}`,
         'ContainerLogV2',
-        `| where PodNamespace == ${kqlString(cluster.namespace)} and PodName in ${kqlList(cluster.pods.map((pod) => pod.name))}`,
-        `| summarize errorLogLines = countif(tostring(LogMessage) matches regex ${kqlString(scope.errorLogPattern)}), samples = count()`,
+        `| where PodNamespace == ${kqlString(cluster.namespace)} and PodName in ((releasePods | project Name))`,
+        `| summarize errorLogLines = countif(tostring(LogMessage) matches regex ${kqlString(scope.errorLogPattern)})`,
+        '| extend samples = toscalar(releasePods | count)',
       ].join('\n');
     },
   },

@@ -13,12 +13,10 @@ import {
 const catalog = healthMetrics.map((metric) => metric.name);
 const start = Date.parse('2025-05-01T10:00:00Z');
 
-/** The metric a query answers (its last summarize), or "pods" for a pod lookup. */
+/** The metric a query answers (its last summarize), or "custom" for a one-line healthQuery. */
 function answered(query: string): string {
-  const last = query.split('\n').at(-1) ?? '';
-  if (/distinct Name, PodUid/.test(last)) return query.includes('has_any') ? 'pods' : 'namespacePods';
   if (!query.includes('\n')) return 'custom';
-  return /summarize (\w+) =/.exec(last)?.[1] ?? 'unknown';
+  return [...query.matchAll(/summarize (\w+) =/g)].at(-1)?.[1] ?? 'unknown';
 }
 
 interface Asked {
@@ -59,7 +57,6 @@ const metric = (name: string, value: number | null, samples = 10): QueryTable =>
   columns: [name, 'samples'],
   rows: [[value, samples]],
 });
-const pods: QueryTable = { columns: ['Name', 'PodUid'], rows: [['api-5d8f-x1', 'u-1']] };
 
 function plan(thresholds: string, extra: Partial<HealthPlan> = {}): HealthPlan {
   return {
@@ -75,22 +72,21 @@ function plan(thresholds: string, extra: Partial<HealthPlan> = {}): HealthPlan {
 }
 
 describe('watching health', () => {
-  it('finds the pods, then runs every metric at once over the window since the deploy started', async () => {
-    const { deps, state } = workspace((what) =>
-      what === 'pods' ? pods : metric(what, what === 'restarts' ? 2 : 0),
-    );
+  it('runs every metric at once, in one round trip, over the window since the deploy started', async () => {
+    const { deps, state } = workspace((what) => metric(what, what === 'restarts' ? 2 : 0));
     const report = await watchHealth(
       plan('restarts <= 0\npodsNotReady <= 0\noomKilled <= 0\nfailedRatePercent <= 1\nwarningEvents <= 0'),
       deps,
     );
     assert.deepEqual(
       state.asked.map((a) => a.what),
-      ['pods', 'failedRatePercent', 'restarts', 'podsNotReady', 'oomKilled', 'warningEvents'],
+      ['restarts', 'podsNotReady', 'oomKilled', 'failedRatePercent', 'warningEvents'],
     );
-    // The Application Insights metric does not wait for the pod lookup; the four others run together after it.
-    assert.equal(state.mostInFlight, 4);
+    // No pod lookup first: each Container Insights query finds the release's pods itself.
+    assert.equal(state.mostInFlight, 5);
     assert.ok(state.asked.every((a) => a.window.startTime.getTime() === start));
-    assert.match(state.asked[2]?.query ?? '', /Name in \('api-5d8f-x1'\)/);
+    assert.match(state.asked[0]?.query ?? '', /PodLabel has_any \('5d8f'\)/);
+    assert.match(state.asked[4]?.query ?? '', /^let releasePods = KubePodInventory\n/);
     assert.deepEqual(
       report.metrics.map((m) => [m.name, m.value, m.outcome]),
       [
@@ -106,35 +102,54 @@ describe('watching health', () => {
   });
 
   it('waits for data with backoff, asking only for what is still missing, one progress line a round', async () => {
-    // Pods show up after 25 s; restarts after 70 s; failedRatePercent at once.
+    // The pods reach KubePodInventory after 25 s, their Perf rows after 70 s; failedRatePercent is there at once.
     const { deps, state, elapsed } = workspace((what, at) => {
       const since = at - (start + 30 * 60_000);
-      if (what === 'pods') return since >= 25_000 ? pods : { columns: ['Name', 'PodUid'], rows: [] };
-      if (what === 'restarts') return since >= 70_000 ? metric('restarts', 0) : undefined;
+      if (what === 'restarts') return metric('restarts', 0, since >= 25_000 ? 4 : 0);
+      if (what === 'cpuPercentOfLimit')
+        return metric(what, since >= 70_000 ? 40 : null, since >= 70_000 ? 9 : 0);
       return metric(what, 0.5);
     });
-    const report = await watchHealth(plan('restarts <= 0\nfailedRatePercent <= 1'), deps);
+    const report = await watchHealth(
+      plan('restarts <= 0\ncpuPercentOfLimit <= 80\nfailedRatePercent <= 1'),
+      deps,
+    );
     assert.deepEqual(
       state.asked.map((a) => `${(a.at - (start + 30 * 60_000)) / 1000}s ${a.what}`),
-      ['0s pods', '0s failedRatePercent', '10s pods', '30s pods', '30s restarts', '70s restarts'],
+      [
+        '0s restarts',
+        '0s cpuPercentOfLimit',
+        '0s failedRatePercent',
+        '10s restarts',
+        '10s cpuPercentOfLimit',
+        '30s restarts',
+        '30s cpuPercentOfLimit',
+        '70s cpuPercentOfLimit',
+      ],
     );
     assert.equal(elapsed(), 70_000);
     assert.deepEqual(state.lines, [
-      "Health: no data yet for restarts; the release's pods are not in KubePodInventory yet. Asking again in 10 s (5 min left of 5 minutes).",
-      "Health: no data yet for restarts; the release's pods are not in KubePodInventory yet. Asking again in 20 s (4 min 50 s left of 5 minutes).",
-      'Health: no data yet for restarts. Asking again in 40 s (4 min 30 s left of 5 minutes).',
+      "Health: no data yet for restarts, cpuPercentOfLimit; no answer shows the release's pods in KubePodInventory yet. Asking again in 10 s (5 min left of 5 minutes).",
+      "Health: no data yet for restarts, cpuPercentOfLimit; no answer shows the release's pods in KubePodInventory yet. Asking again in 20 s (4 min 50 s left of 5 minutes).",
+      'Health: no data yet for cpuPercentOfLimit. Asking again in 40 s (4 min 30 s left of 5 minutes).',
     ]);
     assert.deepEqual(
       report.metrics.map((m) => m.outcome),
-      ['Passed', 'Passed'],
+      ['Passed', 'Passed', 'Passed'],
     );
     // Each round's window ends at that round's time.
     assert.equal(state.asked.at(-1)?.window.endTime.getTime(), start + 30 * 60_000 + 70_000);
   });
 
   it('is Inconclusive after the wait for a metric that never has data, never a pass', async () => {
-    const { deps, state, elapsed } = workspace((what) => (what === 'pods' ? pods : undefined));
-    const report = await watchHealth(plan('restarts <= 0\nwarningEvents <= 0\np95DurationMs <= 500'), deps);
+    // What the service answers while nothing has arrived: one row, samples 0.
+    const { deps, state, elapsed } = workspace((what) =>
+      metric(what, what === 'warningEvents' || what === 'exceptions' ? 0 : null, 0),
+    );
+    const report = await watchHealth(
+      plan('restarts <= 0\nwarningEvents <= 0\nexceptions <= 0\np95DurationMs <= 500'),
+      deps,
+    );
     assert.equal(elapsed(), 5 * 60_000, 'waited the whole healthWaitMinutes, and not longer');
     const sleeps = state.lines.map((line) => /Asking again in ([\d a-z]+) \(/.exec(line)?.[1]);
     assert.deepEqual(sleeps, ['10 s', '20 s', '40 s', '1 min', '1 min', '1 min', '50 s']);
@@ -143,12 +158,29 @@ describe('watching health', () => {
       report.metrics.map((m) => [m.name, m.value, m.outcome]),
       [
         ['restarts', undefined, 'Inconclusive'],
-        // Warning events are written only when they happen: no rows is zero.
-        ['warningEvents', 0, 'Passed'],
+        // 0 Warning events only because the release's pods were never seen (samples 0): no data, not a pass.
+        ['warningEvents', undefined, 'Inconclusive'],
+        // Exceptions are written only when they happen, with nothing else to count over: no rows is zero.
+        ['exceptions', 0, 'Passed'],
         ['p95DurationMs', undefined, 'Inconclusive'],
       ],
     );
     assert.equal(report.score, 100);
+  });
+
+  it('judges a Container Insights count once the release pods are seen, 0 for no rows', async () => {
+    const { deps } = workspace((what) => metric(what, 0, 2));
+    const report = await watchHealth(
+      plan('warningEvents <= 0\nerrorLogLines <= 0', { waitMinutes: 0 }),
+      deps,
+    );
+    assert.deepEqual(
+      report.metrics.map((m) => [m.name, m.value, m.samples, m.outcome]),
+      [
+        ['warningEvents', 0, 2, 'Passed'],
+        ['errorLogLines', 0, 2, 'Passed'],
+      ],
+    );
   });
 
   it('counts samples 0 as no data, and judges an answer without a samples column by its value', async () => {
@@ -186,8 +218,6 @@ describe('watching health', () => {
   it('judges a relative limit against the same query over the window before, scoped to the role, not the version', async () => {
     const { deps, state } = workspace((what, _at, window) => {
       const before = window.endTime.getTime() === start;
-      if (what === 'namespacePods') return { columns: ['Name', 'PodUid'], rows: [['api-old-1', 'u-0']] };
-      if (what === 'pods') return pods;
       if (what === 'p95DurationMs') return metric(what, before ? 200 : 240);
       return metric(what, before ? 40 : 45);
     });
@@ -202,7 +232,12 @@ describe('watching health', () => {
     assert.match(p95Before, /AppRoleName == 'orders'/);
     assert.doesNotMatch(p95Before, /AppVersion/);
     const cpuBefore = baseline.find((a) => a.what === 'cpuPercentOfLimit')?.query ?? '';
-    assert.match(cpuBefore, /InstanceName contains 'u-0'/, "the previous release's pods");
+    // The previous release's pods: every pod of the namespace then, whatever its hash.
+    assert.match(cpuBefore, /Namespace == 'shop'\n\| distinct Name, PodUid;/);
+    assert.doesNotMatch(cpuBefore, /has_any/);
+    // Current and baseline queries, all four in one round.
+    assert.equal(state.mostInFlight, 4);
+    assert.equal(state.asked.length, 4);
     assert.deepEqual(
       report.metrics.map((m) => [m.name, m.value, m.baseline, m.passLimit, m.outcome]),
       [

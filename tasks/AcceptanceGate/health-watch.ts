@@ -2,8 +2,6 @@ import { TaskError } from '../shared/task-error';
 import { counted } from '../shared/wording';
 import {
   healthMetric,
-  kqlString,
-  releasePodsQuery,
   type AppScope,
   type ClusterScope,
   type HealthMetric,
@@ -16,9 +14,10 @@ import { isRelative, type MetricThreshold } from './health-thresholds';
  * When the health queries run, and how long the gate waits for their data. Telemetry
  * reaches Log Analytics minutes after it happens, so a metric without data is asked
  * again, with backoff, until it has some or healthWaitMinutes is over; then it is
- * Inconclusive. First the release's pods are found (and a custom healthQuery run, since
- * the names it answers need no catalog query); every metric then runs concurrently, over
- * healthWindowStart..now, and a relative one also over the previous release's window.
+ * Inconclusive. Each round is one round trip: every metric's query (each Container Insights
+ * one finds the release's pods itself) runs concurrently over healthWindowStart..now, a
+ * relative one's also over the previous release's window, beside a custom healthQuery. Only
+ * a catalog name that the custom query may answer waits for it, not to be asked twice.
  */
 
 /** A query's primary table, as the gate reads it. */
@@ -44,11 +43,7 @@ export interface HealthPlan {
   /** A custom healthQuery: it answers the names it returns; the catalog answers the rest. */
   readonly customQuery?: string;
   /** The release on the cluster; required by Container Insights metrics. */
-  readonly cluster?: {
-    readonly cluster: string;
-    readonly namespace: string;
-    readonly podTemplateHashes: readonly string[];
-  };
+  readonly cluster?: ClusterScope & { readonly podTemplateHashes: readonly string[] };
   readonly app: AppScope;
   readonly errorLogPattern: string;
   readonly windowStart: Date;
@@ -65,8 +60,6 @@ export interface WatchDeps {
 
 /** The wait between rounds: 10 s, doubling, at most 60 s, and never past the end of the wait. */
 export const healthBackoff = { firstMs: 10_000, maxMs: 60_000 } as const;
-
-type Pod = ClusterScope['pods'][number];
 
 interface MetricState {
   readonly threshold: MetricThreshold;
@@ -87,45 +80,31 @@ export async function watchHealth(plan: HealthPlan, deps: WatchDeps): Promise<He
       !plan.customQuery || isRelative(threshold) ? metric?.source : !metric ? 'healthQuery' : undefined;
     return { threshold, ...(source ? { source } : {}), reading: {}, hasData: false };
   });
-  const needsPods =
-    plan.cluster !== undefined &&
-    states.some((state) => healthMetric(state.threshold.metric)?.source === 'Container Insights');
-  let pods: readonly Pod[] = [];
+  const watch: WatchState = { releasePodsSeen: false };
   let delayMs: number = healthBackoff.firstMs;
 
   for (;;) {
     const window = { startTime: plan.windowStart, endTime: new Date(deps.now()) };
-    const lookForPods = needsPods && pods.length === 0;
     const runCustom =
       plan.customQuery !== undefined && states.some((s) => !s.hasData && s.source !== catalogSource(s));
-    // The previous release's pods, once a round, for every Container Insights baseline still missing.
-    const needsPrevious = (s: MetricState) =>
-      !s.hasData &&
-      isRelative(s.threshold) &&
-      s.reading.baseline === undefined &&
-      catalogSource(s) === 'Container Insights';
-    const lookForPrevious = states.some(needsPrevious);
-    // What can run now runs beside the lookups; the rest runs as soon as they answer.
-    const ready = (s: MetricState) => !s.hasData && s.source === catalogSource(s) && scopeReady(s, pods);
-    const readyNow = states.filter((s) => ready(s) && !needsPrevious(s));
-    const [foundPods, custom, previousPods] = await Promise.all([
-      lookForPods ? findPods(plan, window, deps.query) : pods,
+    const ready = (s: MetricState) => !s.hasData && s.source === catalogSource(s);
+    const readyNow = states.filter(ready);
+    const [custom] = await Promise.all([
       runCustom ? deps.query(plan.customQuery as string, window) : undefined,
-      lookForPrevious ? findPreviousPods(plan, window, deps.query) : [],
-      ...readyNow.map((state) => readCatalog(state, plan, { window, pods, previousPods: [] }, deps.query)),
+      ...readyNow.map((state) => readCatalog(state, plan, window, deps.query, watch)),
     ]);
-    pods = foundPods;
     if (custom) readCustom(custom, states);
+    // The catalog names the custom query turned out not to answer.
     const readyNext = states.filter((s) => ready(s) && !readyNow.includes(s));
-    await Promise.all(
-      readyNext.map((state) => readCatalog(state, plan, { window, pods, previousPods }, deps.query)),
-    );
+    await Promise.all(readyNext.map((state) => readCatalog(state, plan, window, deps.query, watch)));
 
     const waiting = states.filter((state) => !state.hasData);
     const leftMs = deadline - deps.now();
     if (waiting.length === 0 || leftMs <= 0) break;
     const sleepMs = Math.min(delayMs, leftMs);
-    deps.log(progressLine(waiting, needsPods && pods.length === 0, sleepMs, leftMs, plan.waitMinutes));
+    const podsUnseen =
+      !watch.releasePodsSeen && waiting.some((state) => state.source === 'Container Insights');
+    deps.log(progressLine(waiting, podsUnseen, sleepMs, leftMs, plan.waitMinutes));
     await deps.sleep(sleepMs);
     delayMs = Math.min(delayMs * 2, healthBackoff.maxMs);
   }
@@ -149,37 +128,6 @@ function catalogSource(state: MetricState): MetricSource | undefined {
   return healthMetric(state.threshold.metric)?.source;
 }
 
-function scopeReady(state: MetricState, pods: readonly Pod[]): boolean {
-  return catalogSource(state) !== 'Container Insights' || pods.length > 0;
-}
-
-// The release's pods, by the hash labels AksDeploy reported; none yet is not an error.
-async function findPods(plan: HealthPlan, window: QueryWindow, query: RunQuery): Promise<readonly Pod[]> {
-  const cluster = plan.cluster as NonNullable<HealthPlan['cluster']>;
-  const table = await query(
-    releasePodsQuery(cluster.cluster, cluster.namespace, cluster.podTemplateHashes),
-    window,
-  );
-  return podsOf(table);
-}
-
-function podsOf(table: QueryTable): readonly Pod[] {
-  const name = table.columns.indexOf('Name');
-  const uid = table.columns.indexOf('PodUid');
-  return table.rows
-    .map((row) => ({ name: String(row[name] ?? ''), uid: String(row[uid] ?? '') }))
-    .filter((pod) => pod.name !== '');
-}
-
-/** Every pod of the namespace, for a baseline: the previous release's pods, whatever their hash. */
-export function namespacePodsQuery(cluster: string, namespace: string): string {
-  return [
-    'KubePodInventory',
-    `| where ClusterName =~ ${kqlString(cluster)} and Namespace == ${kqlString(namespace)}`,
-    '| distinct Name, PodUid',
-  ].join('\n');
-}
-
 // The custom query answers the names it returns; a catalog name it lacks goes to the catalog.
 function readCustom(table: QueryTable, states: readonly MetricState[]): void {
   for (const state of states.filter((s) => !s.hasData && s.source !== catalogSource(s))) {
@@ -201,31 +149,37 @@ function readCustom(table: QueryTable, states: readonly MetricState[]): void {
   }
 }
 
-/** What one round knows: its window, the release's pods, and the previous release's. */
-interface Round {
-  readonly window: QueryWindow;
-  readonly pods: readonly Pod[];
-  readonly previousPods: readonly Pod[];
+/** What the rounds have learnt beyond each metric's reading. */
+interface WatchState {
+  /**
+   * A Container Insights answer had samples: the release's pods are in KubePodInventory (each
+   * such query counts only rows of those pods). Until then the progress line says so.
+   */
+  releasePodsSeen: boolean;
 }
 
 async function readCatalog(
   state: MetricState,
   plan: HealthPlan,
-  round: Round,
+  window: QueryWindow,
   query: RunQuery,
+  watch: WatchState,
 ): Promise<void> {
   const metric = healthMetric(state.threshold.metric) as HealthMetric;
   const scope: MetricScope = {
     app: plan.app,
     errorLogPattern: plan.errorLogPattern,
-    ...(plan.cluster ? { cluster: { ...plan.cluster, pods: round.pods } } : {}),
+    ...(plan.cluster ? { cluster: plan.cluster } : {}),
   };
   const relative = isRelative(state.threshold);
+  const readCurrent = async (): Promise<MetricReading> => {
+    const table = await query(metric.query(scope), window);
+    if (metric.source === 'Container Insights' && (samplesOf(table) ?? 0) > 0) watch.releasePodsSeen = true;
+    return reading(metric, table);
+  };
   const [current, baseline] = await Promise.all([
-    state.reading.value === undefined
-      ? query(metric.query(scope), round.window).then((t) => reading(metric, t))
-      : state.reading,
-    relative && state.reading.baseline === undefined ? readBaseline(metric, plan, round, query) : undefined,
+    state.reading.value === undefined ? readCurrent() : state.reading,
+    relative && state.reading.baseline === undefined ? readBaseline(metric, plan, window, query) : undefined,
   ]);
   const baselineValue = state.reading.baseline ?? baseline?.value;
   state.reading = {
@@ -241,33 +195,21 @@ function previousWindow(window: QueryWindow): QueryWindow {
   return { startTime: new Date(window.startTime.getTime() - length), endTime: window.startTime };
 }
 
-// Every pod of the namespace in the previous window, whatever its hash.
-async function findPreviousPods(
-  plan: HealthPlan,
-  window: QueryWindow,
-  query: RunQuery,
-): Promise<readonly Pod[]> {
-  if (!plan.cluster) return [];
-  return podsOf(
-    await query(namespacePodsQuery(plan.cluster.cluster, plan.cluster.namespace), previousWindow(window)),
-  );
-}
-
-// The same metric over the previous window, scoped to the role (not the version) and the previous pods.
+// The same metric over the previous window, scoped to the role (not the version) and to every
+// pod of the namespace then (the previous release's, whatever their hash).
 async function readBaseline(
   metric: HealthMetric,
   plan: HealthPlan,
-  round: Round,
+  window: QueryWindow,
   query: RunQuery,
-): Promise<MetricReading | undefined> {
+): Promise<MetricReading> {
   const app = plan.app.roleName ? { roleName: plan.app.roleName } : {};
-  let cluster: ClusterScope | undefined;
-  if (metric.source === 'Container Insights' && plan.cluster) {
-    if (round.previousPods.length === 0) return undefined;
-    cluster = { cluster: plan.cluster.cluster, namespace: plan.cluster.namespace, pods: round.previousPods };
-  }
+  const cluster: ClusterScope | undefined = plan.cluster && {
+    cluster: plan.cluster.cluster,
+    namespace: plan.cluster.namespace,
+  };
   const scope: MetricScope = { app, errorLogPattern: plan.errorLogPattern, ...(cluster ? { cluster } : {}) };
-  return reading(metric, await query(metric.query(scope), previousWindow(round.window)));
+  return reading(metric, await query(metric.query(scope), previousWindow(window)));
 }
 
 // No samples is no data yet, except for counts written only when something happens. An answer
@@ -280,10 +222,16 @@ function reading(metric: HealthMetric, table: QueryTable): MetricReading {
     return index < 0 ? undefined : numberOf(row?.[index]);
   };
   const value = at(metric.name) ?? (metric.absentMeansZero ? 0 : undefined);
-  if (!table.columns.includes('samples')) return value === undefined || !row ? {} : { value };
-  const samples = at('samples') ?? 0;
+  const samples = samplesOf(table);
+  if (samples === undefined) return value === undefined || !row ? {} : { value };
   if (value === undefined || (samples === 0 && !metric.absentMeansZero)) return {};
   return { value, samples };
+}
+
+// The samples of a catalog answer: 0 when it has no row, undefined when it has no such column.
+function samplesOf(table: QueryTable): number | undefined {
+  const index = table.columns.indexOf('samples');
+  return index < 0 ? undefined : (numberOf(table.rows[0]?.[index]) ?? 0);
 }
 
 function numberOf(raw: unknown): number | undefined {
@@ -294,7 +242,7 @@ function numberOf(raw: unknown): number | undefined {
 
 function progressLine(
   waiting: readonly MetricState[],
-  podsMissing: boolean,
+  podsUnseen: boolean,
   sleepMs: number,
   leftMs: number,
   waitMinutes: number,
@@ -304,7 +252,7 @@ function progressLine(
       ? `${state.threshold.metric} (no baseline yet)`
       : state.threshold.metric,
   );
-  const pods = podsMissing ? "; the release's pods are not in KubePodInventory yet" : '';
+  const pods = podsUnseen ? "; no answer shows the release's pods in KubePodInventory yet" : '';
   return `Health: no data yet for ${names.join(', ')}${pods}. Asking again in ${seconds(sleepMs)} (${seconds(leftMs)} left of ${counted(waitMinutes, 'minute')}).`;
 }
 

@@ -3,7 +3,6 @@ import { strict as assert } from 'node:assert';
 import {
   defaultErrorLogPattern,
   healthMetrics,
-  releasePodsQuery,
   type MetricScope,
 } from '../../tasks/AcceptanceGate/health-catalog';
 import type { ContainerInsightsFeed } from './kubernetes/container-insights';
@@ -119,15 +118,12 @@ describe('emulated Log Analytics: the gate catalog over what the emulated cluste
       'pod-template-hash'
     ] as string | undefined;
 
-  async function releasePods(hash: string) {
-    const answer = await query(logs, releasePodsQuery(clusterName, 'orders', [hash]));
-    assert.equal(answer.status, 200, JSON.stringify(answer.error));
-    assert.deepEqual(
-      answer.columns.map((column) => column.name),
-      ['Name', 'PodUid'],
-    );
-    return answer.rows.map(([name, uid]) => ({ name: name as string, uid: uid as string }));
-  }
+  /** The scope of the release whose pods carry `hash`: each query finds them in KubePodInventory. */
+  const releaseScope = (hash: string): MetricScope => ({
+    cluster: { cluster: clusterName, namespace: 'orders', podTemplateHashes: [hash] },
+    app: {},
+    errorLogPattern: defaultErrorLogPattern,
+  });
 
   it('finds a healthy release and measures it: no restarts, all ready, CPU and memory against the limits', async () => {
     const image = 'registry.test/orders-api:1.0.0';
@@ -143,27 +139,16 @@ describe('emulated Log Analytics: the gate catalog over what the emulated cluste
       );
     });
     feed.collect();
-    const hash = hashOf(image)!;
-    const pods = await releasePods(hash);
-    assert.deepEqual(
-      pods.map((pod) => pod.name).sort(),
-      podsOf(hash)
-        .map((pod) => pod.metadata.name)
-        .sort(),
-    );
-    const scope: MetricScope = {
-      cluster: { cluster: clusterName, namespace: 'orders', pods },
-      app: {},
-      errorLogPattern: defaultErrorLogPattern,
-    };
+    const scope = releaseScope(hashOf(image)!);
     assert.equal((await metric(logs, 'restarts', scope)).value, 0);
     assert.equal((await metric(logs, 'oomKilled', scope)).value, 0);
     assert.equal((await metric(logs, 'terminations', scope)).value, 0);
     const notReady = await metric(logs, 'podsNotReady', scope);
     assert.deepEqual(notReady, { value: 0, samples: 2 });
-    assert.equal((await metric(logs, 'warningEvents', scope)).value, 0);
+    // The counts of things written only when they happen count the release's two pods as samples.
+    assert.deepEqual(await metric(logs, 'warningEvents', scope), { value: 0, samples: 2 });
     const errors = await metric(logs, 'errorLogLines', scope);
-    assert.deepEqual(errors, { value: 0, samples: 4 });
+    assert.deepEqual(errors, { value: 0, samples: 2 });
     // 50m of a 500m limit, 64Mi of 256Mi.
     assert.equal((await metric(logs, 'cpuPercentOfLimit', scope)).value, 10);
     assert.equal((await metric(logs, 'memoryPercentOfLimit', scope)).value, 25);
@@ -203,13 +188,8 @@ describe('emulated Log Analytics: the gate catalog over what the emulated cluste
     feed.collect();
     const live = podsOf(hash);
     const restarts = live.reduce((sum, pod) => sum + Number(pod.status.containerStatuses[0].restartCount), 0);
-    const pods = await releasePods(hash);
-    assert.equal(pods.length, 2);
-    const scope: MetricScope = {
-      cluster: { cluster: clusterName, namespace: 'orders', pods },
-      app: {},
-      errorLogPattern: defaultErrorLogPattern,
-    };
+    assert.equal(live.length, 2);
+    const scope = releaseScope(hash);
     assert.equal((await metric(logs, 'restarts', scope)).value, restarts);
     assert.equal((await metric(logs, 'oomKilled', scope)).value, 2);
     assert.equal((await metric(logs, 'terminations', scope)).value, 2);
@@ -218,14 +198,22 @@ describe('emulated Log Analytics: the gate catalog over what the emulated cluste
     // The kubelet's BackOff warnings, as the cluster counted them.
     const backOffs = fixture.cluster
       .listObjects('Event', 'orders')
-      .filter((event) => event.type === 'Warning' && pods.some((pod) => pod.uid === event.involvedObject.uid))
+      .filter(
+        (event) =>
+          event.type === 'Warning' && live.some((pod) => pod.metadata.uid === event.involvedObject.uid),
+      )
       .reduce((sum, event) => sum + Number(event.count), 0);
     assert.ok(backOffs >= 2);
     assert.equal((await metric(logs, 'warningEvents', scope)).value, backOffs);
     assert.equal((await metric(logs, 'memoryPercentOfLimit', scope)).value, 78.1);
-    // The previous release's pods are not this release's.
-    const previous = await releasePods(hashOf('registry.test/orders-api:1.0.0')!);
-    assert.ok(previous.every((pod) => !pods.some((each) => each.uid === pod.uid)));
+    // The previous release's pods are not this release's: they never restarted, nor logged an error.
+    const previous = releaseScope(hashOf('registry.test/orders-api:1.0.0')!);
+    assert.equal((await metric(logs, 'restarts', previous)).value, 0);
+    assert.deepEqual(await metric(logs, 'errorLogLines', previous), { value: 0, samples: 2 });
+    // A baseline reads every pod of the namespace, both releases'.
+    const namespace: MetricScope = { ...scope, cluster: { cluster: clusterName, namespace: 'orders' } };
+    assert.equal((await metric(logs, 'restarts', namespace)).value, restarts);
+    assert.equal((await metric(logs, 'warningEvents', namespace)).samples, 4);
   });
 
   it('sees pods not ready while a release cannot start', async () => {
@@ -243,16 +231,19 @@ describe('emulated Log Analytics: the gate catalog over what the emulated cluste
       );
     });
     feed.collect();
-    const pods = await releasePods(hashOf(image)!);
-    const scope: MetricScope = {
-      cluster: { cluster: clusterName, namespace: 'orders', pods },
-      app: {},
-      errorLogPattern: defaultErrorLogPattern,
-    };
-    assert.equal((await metric(logs, 'podsNotReady', scope)).value, pods.length);
-    assert.ok(((await metric(logs, 'errorLogLines', scope)).value as number) >= pods.length);
-    assert.equal((await metric(logs, 'terminations', scope)).value, pods.length);
+    const hash = hashOf(image)!;
+    const scope = releaseScope(hash);
+    const pods = podsOf(hash).length;
+    assert.equal((await metric(logs, 'podsNotReady', scope)).value, pods);
+    assert.ok(((await metric(logs, 'errorLogLines', scope)).value as number) >= pods);
+    assert.equal((await metric(logs, 'terminations', scope)).value, pods);
     assert.equal((await metric(logs, 'oomKilled', scope)).value, 0);
+  });
+
+  it('answers no data, not 0, for the counts of a release whose pods are not in KubePodInventory yet', async () => {
+    const scope = releaseScope('0000000000');
+    for (const name of ['warningEvents', 'errorLogLines', 'restarts', 'cpuPercentOfLimit'])
+      assert.equal((await metric(logs, name, scope)).samples, 0, name);
   });
 
   it("scopes Application Insights metrics to the release's role and version", async () => {

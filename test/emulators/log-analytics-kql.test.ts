@@ -293,6 +293,70 @@ const cases: { name: string; query: string; column: string; expected: unknown[] 
     column: 'Count',
     expected: [3, 1, 5],
   },
+  {
+    // https://learn.microsoft.com/kusto/query/let-statement: a let binds a name to a tabular expression.
+    name: 'a let names a tabular expression the query then reads',
+    query: 'let failed = Events | where Success == false;\nfailed | project Name',
+    column: 'Name',
+    expected: ['orders-7d9f-b', 'payments-1'],
+  },
+  {
+    name: 'a later let may use an earlier one, and hides a table of its name',
+    query: 'let Other = Events | where Count > 1;\nlet big = Other | project Name;\nbig',
+    column: 'Name',
+    expected: ['orders-7d9f-a', 'Orders-7d9f-A'],
+  },
+  {
+    // https://learn.microsoft.com/kusto/query/in-cs-operator#tabular-expression: a let's name, or an
+    // inline tabular expression in double parentheses.
+    name: 'in takes the values of a tabular expression',
+    query:
+      "let other = Other | project Name;\nEvents | extend Name = iff(Count == 3, 'other', Name) | where Name in (other) | project Count",
+    column: 'Count',
+    expected: [3],
+  },
+  {
+    name: 'in takes an inline tabular expression in double parentheses',
+    query: 'Events | where Name in ((Events | where Success | project Name)) | project Count',
+    column: 'Count',
+    expected: [3, 5],
+  },
+  {
+    // "If a tabular expression has multiple columns, only the first column will be used."
+    name: 'in uses the first column of a tabular expression',
+    query: 'Events | where Name in ((Events | where Count == 1 | project Name, Count)) | project Count',
+    column: 'Count',
+    expected: [1],
+  },
+  {
+    name: '!in keeps what the tabular expression lacks',
+    query: 'let ok = Events | where Success | project Name;\nEvents | where Name !in (ok) | project Count',
+    column: 'Count',
+    expected: [1, null],
+  },
+  {
+    // https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic#dynamic-object-accessors:
+    // arr[-index] is the index-th value from the end, arr[(-1)] the last.
+    name: 'a negative index counts from the end of an array',
+    query:
+      "Events | take 1 | project x = tostring(split('/subscriptions/s/managedClusters/c/uid-1/app', '/')[-2])",
+    column: 'x',
+    expected: ['uid-1'],
+  },
+  {
+    // https://learn.microsoft.com/kusto/query/toscalar-function: the first column of the first row.
+    name: 'toscalar takes the first value of a tabular expression',
+    query:
+      'let ok = Events | where Success;\nEvents | summarize n = count() | extend ok = toscalar(ok | count), first = toscalar(ok | project Name)',
+    column: 'ok',
+    expected: [2],
+  },
+  {
+    name: 'toscalar of an empty tabular expression is null',
+    query: "Events | take 1 | project x = toscalar(Events | where Name == 'none' | project Count)",
+    column: 'x',
+    expected: [null],
+  },
 ];
 
 describe('emulated Log Analytics: KQL evaluator', () => {
@@ -301,6 +365,42 @@ describe('emulated Log Analytics: KQL evaluator', () => {
       assert.deepEqual(column(run(each.query), each.column), each.expected);
     });
   }
+
+  // https://learn.microsoft.com/kusto/query/split-function: split("aa_bb", "_") is ["aa","bb"],
+  // split("aaa_bbb_ccc", "_", 1) is ["bbb"], split("", "_") is [""], split("a__b", "_") is ["a","","b"].
+  it('gives split its parts, as the function page shows them', () => {
+    const table = run(
+      "Events | take 1 | project a = split('aa_bb', '_'), b = split('aaa_bbb_ccc', '_', 1), c = split('', '_'), d = split('a__b', '_'), e = split('a_b', '_', 5)",
+    );
+    assert.deepEqual(table.rows, [[['aa', 'bb'], ['bbb'], [''], ['a', '', 'b'], []]]);
+    assert.ok(table.columns.every((each) => each.type === 'dynamic'));
+  });
+
+  it('gives an index past either end of an array null', () => {
+    const table = run(
+      "Events | take 1 | project x = split('a/b', '/')[(-3)], y = split('a/b', '/')[2], z = split('a/b', '/')[(-1)], w = split('a/b', '/')[0]",
+    );
+    assert.deepEqual(table.rows, [[null, null, 'b', 'a']]);
+  });
+
+  it('evaluates each let once per query, however often it is used', () => {
+    let reads = 0;
+    const table = evaluateQuery(
+      parseQuery(
+        "let named = Events | where Name startswith 'orders' | distinct Name;\nEvents | where Name in (named) and Name !in ((named | where Name == 'x')) | summarize n = count() | extend names = toscalar(named | count)",
+      ),
+      {
+        now: t0,
+        table: (name) => {
+          reads += 1;
+          return name === 'Events' ? events : undefined;
+        },
+      },
+    );
+    assert.deepEqual(table.rows, [[3, 3]]);
+    // Events once for the let, once for the query itself.
+    assert.equal(reads, 2);
+  });
 
   it('gives an empty summarize its Kusto defaults and its types', () => {
     const table = run(
@@ -329,6 +429,13 @@ describe('emulated Log Analytics: KQL evaluator', () => {
     { query: 'Events | where Count > ', token: '<end of query>', offset: 23 },
     { query: 'Events | take x', token: 'x', offset: 14 },
     { query: "Events | where Name == 'open", token: "'open", offset: 23 },
+    // A let ends with a semicolon, and no empty line may follow it (https://learn.microsoft.com/kusto/query/let-statement).
+    { query: 'let ok = Events | where Success\nok', token: 'ok', offset: 32 },
+    { query: 'let ok = Events;\n\nok', token: 'ok', offset: 18 },
+    // An inline tabular expression in `in` needs double parentheses.
+    { query: 'Events | where Name in (Other | project Name)', token: '|', offset: 30 },
+    // Arithmetic in a subscript must be parenthesized (the dynamic type's accessors).
+    { query: "Events | project x = split(Name, '-')[1 + 1]", token: '+', offset: 40 },
   ];
   for (const each of syntaxErrors) {
     it(`reports a syntax error at the token that does not fit: ${each.query}`, () => {
@@ -364,6 +471,7 @@ describe('emulated Log Analytics: KQL evaluator', () => {
 
   it('says which operators it does not evaluate, rather than answering wrongly', () => {
     assert.throws(() => parseQuery('Events | join (Other) on Name'), UnsupportedOperator);
+    assert.throws(() => parseQuery('let n = 3;\nEvents | take n'), UnsupportedOperator);
   });
 
   it('evaluates 100 000 rows in well under a second', () => {

@@ -7,7 +7,7 @@
  * once into a closure over the row, so a query over 100 000 rows takes milliseconds.
  */
 import type { ColumnSchema, KqlType } from './tables';
-import type { Expr, NamedExpr, Operator, Query, SortKey } from './kql-parser';
+import type { Expr, NamedExpr, Operator, Query, SortKey, Tabular } from './kql-parser';
 
 /** A table in memory: its columns and its rows, each an array in column order. */
 export interface Table {
@@ -45,10 +45,31 @@ interface Scope {
   readonly index: ReadonlyMap<string, number>;
   readonly operator: string;
   readonly now: number;
+  /** Evaluates a tabular expression inside this one (`in ((…))`, toscalar()), with the same lets in scope. */
+  readonly tabular: (query: Tabular) => Table;
 }
 
-/** Runs a query; throws KqlSemanticError for an unknown table, column or function. */
+/**
+ * Runs a query; throws KqlSemanticError for an unknown table, column or function. A let's
+ * name stands for its tabular expression from the next statement on, a later let of the same
+ * name hiding it; each is evaluated once per query, when first used, as the query sees the
+ * tables (https://learn.microsoft.com/kusto/query/let-statement).
+ */
 export function evaluateQuery(query: Query, context: EvaluationContext): Table {
+  let scoped = context;
+  for (const statement of query.lets) {
+    const outer = scoped;
+    let value: Table | undefined;
+    scoped = {
+      ...outer,
+      table: (name) =>
+        name === statement.name ? (value ??= evaluateTabular(statement.value, outer)) : outer.table(name),
+    };
+  }
+  return evaluateTabular(query, scoped);
+}
+
+function evaluateTabular(query: Tabular, context: EvaluationContext): Table {
   let table = unionOf(query.tables, context);
   for (const { name, operator } of query.operators) table = applyOperator(name, operator, table, context);
   return table;
@@ -95,6 +116,7 @@ function scopeOf(columns: readonly ColumnSchema[], operator: string, context: Ev
     index: new Map(columns.map((column, index) => [column.name, index])),
     operator,
     now: context.now,
+    tabular: (query) => evaluateTabular(query, context),
   };
 }
 
@@ -303,6 +325,12 @@ function member(target: unknown, key: string | number): unknown {
     }
   }
   if (isNull(value) || typeof value !== 'object') return null;
+  // A negative index counts from the end of an array: -1 is the last element
+  // (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic#dynamic-object-accessors).
+  if (Array.isArray(value)) {
+    if (typeof key !== 'number') return null;
+    return value[key < 0 ? value.length + key : key] ?? null;
+  }
   const found = (value as Record<string | number, unknown>)[key];
   return found === undefined ? null : found;
 }
@@ -380,14 +408,16 @@ function compile(expr: Expr, scope: Scope): Compiled {
     }
     case 'in': {
       const left = compile(expr.left, scope);
-      const list = expr.list.map((item) => compile(item, scope));
+      const list = expr.list.map((item) =>
+        item.kind === 'tabular' ? firstColumn(item, scope) : compile(item, scope),
+      );
       const normalize = (value: unknown) => {
         const plain = primitive(value);
         return expr.caseInsensitive && typeof plain === 'string' ? plain.toLowerCase() : plain;
       };
-      const constant = expr.list.every((item) => item.kind === 'literal');
+      const constant = list.every((item) => item.constant);
       const fixed = constant
-        ? new Set(list.flatMap((item) => flatten(item.evaluate([]))).map(normalize))
+        ? new Set(list.flatMap((item) => flatten(item.constant!.value)).map(normalize))
         : undefined;
       return {
         type: 'bool',
@@ -421,6 +451,11 @@ function compile(expr: Expr, scope: Scope): Compiled {
         },
       };
     }
+    case 'tabular':
+      throw new KqlSemanticError(
+        'SEM0001',
+        `'${scope.operator}' operator: a tabular expression is only allowed in 'in' and toscalar()`,
+      );
     case 'binary':
       return compileBinary(expr.op, compile(expr.left, scope), compile(expr.right, scope), scope);
     case 'call':
@@ -432,6 +467,16 @@ function compile(expr: Expr, scope: Scope): Compiled {
       }
       return compileCall(expr, scope);
   }
+}
+
+/**
+ * The values of a tabular expression's first column, evaluated once: `in` uses only the first
+ * column of a tabular expression (https://learn.microsoft.com/kusto/query/in-cs-operator).
+ */
+function firstColumn(item: Extract<Expr, { kind: 'tabular' }>, scope: Scope): Compiled {
+  const table = scope.tabular(item.query);
+  const values = table.rows.map((row) => row[0] ?? null);
+  return { type: table.columns[0]?.type ?? 'dynamic', evaluate: () => values, constant: { value: values } };
 }
 
 function flatten(value: unknown): unknown[] {
@@ -661,6 +706,7 @@ function expectArgs(
 }
 
 function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compiled {
+  if (call.name === 'toscalar') return toscalar(call, scope);
   const args = call.args.map((arg) => compile(arg, scope));
   const arity = (minimum: number, maximum = minimum) => expectArgs(call, minimum, maximum, scope);
   const first = args[0]!;
@@ -842,6 +888,20 @@ function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compi
           return match?.[group] ?? null;
         },
       };
+    case 'split':
+      // An array of the parts; with requestedIndex, an array of that part alone, or empty when there is none
+      // (https://learn.microsoft.com/kusto/query/split-function).
+      arity(2, 3);
+      return {
+        type: 'dynamic',
+        evaluate: (row) => {
+          const parts = asString(first.evaluate(row), first.type).split(asString(args[1]!.evaluate(row)));
+          if (!args[2]) return parts;
+          const index = toNumber(args[2].evaluate(row));
+          const part = index === null ? undefined : parts[index];
+          return part === undefined ? [] : [part];
+        },
+      };
     case 'substring':
       arity(2, 3);
       return {
@@ -859,6 +919,29 @@ function compileCall(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compi
         `'${scope.operator}' operator: Unknown function: '${call.name}'.`,
       );
   }
+}
+
+/**
+ * toscalar(): a tabular expression's first column of its first row (null when it has none), or
+ * a scalar's value, computed once per query
+ * (https://learn.microsoft.com/kusto/query/toscalar-function).
+ */
+function toscalar(call: Extract<Expr, { kind: 'call' }>, scope: Scope): Compiled {
+  expectArgs(call, 1, 1, scope);
+  const arg = call.args[0]!;
+  if (arg.kind === 'tabular') {
+    const table = scope.tabular(arg.query);
+    const value = table.rows[0]?.[0] ?? null;
+    return { type: table.columns[0]?.type ?? 'dynamic', evaluate: () => value, constant: { value } };
+  }
+  const compiled = compile(arg, scope);
+  if (!compiled.constant) {
+    throw new KqlSemanticError(
+      'SEM0001',
+      "'toscalar': can't use a column here, as it is defined outside its row-context scope",
+    );
+  }
+  return compiled;
 }
 
 // ---- summarize ----------------------------------------------------------------------------
@@ -1098,6 +1181,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     index: new Map(aggregates.map((_, index) => [`\u0000aggregate${index}`, index])),
     operator: 'summarize',
     now: scope.now,
+    tabular: scope.tabular,
   };
   const finals = outputs.map((output) =>
     'lifted' in output
@@ -1110,22 +1194,40 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     readonly states: unknown[];
     readonly extremes: { value: unknown; row: Row | null }[];
   }
-  const groups = new Map<string, Group>();
-  const newGroup = (key: unknown[]): Group => ({
-    key,
-    states: aggregates.map((aggregate) => aggregate.start()),
-    extremes: argExtremes.map(() => ({ value: null, row: null })),
-  });
+  const groups: Group[] = [];
+  const newGroup = (key: unknown[]): Group => {
+    const group = {
+      key,
+      states: aggregates.map((aggregate) => aggregate.start()),
+      extremes: argExtremes.map(() => ({ value: null, row: null })),
+    };
+    groups.push(group);
+    return group;
+  };
+  // Groups are found through one map per key column, by each key's value: hot loops over
+  // 100 000 rows build no key string nor array per row.
+  const groupIndex = new Map<unknown, unknown>();
+  const groupOf = (row: Row): Group => {
+    let level = groupIndex;
+    for (let at = 0; at < keys.length - 1; at += 1) {
+      const value = mapKey(keys[at]!.expr.evaluate(row));
+      let next = level.get(value) as Map<unknown, unknown> | undefined;
+      if (!next) level.set(value, (next = new Map()));
+      level = next;
+    }
+    const last = keys.length > 0 ? mapKey(keys[keys.length - 1]!.expr.evaluate(row)) : '';
+    let group = level.get(last) as Group | undefined;
+    if (!group) level.set(last, (group = newGroup(keys.map(({ expr }) => expr.evaluate(row)))));
+    return group;
+  };
   for (const row of input.rows) {
-    const key = keys.map(({ expr }) => expr.evaluate(row));
-    const id = keyOf(key);
-    let group = groups.get(id);
-    if (!group) groups.set(id, (group = newGroup(key)));
-    for (const [index, aggregate] of aggregates.entries())
-      group.states[index] = aggregate.add(group.states[index], row);
-    for (const [index, extreme] of argExtremes.entries()) {
+    const group = groupOf(row);
+    for (let at = 0; at < aggregates.length; at += 1)
+      group.states[at] = aggregates[at]!.add(group.states[at], row);
+    for (let at = 0; at < argExtremes.length; at += 1) {
+      const extreme = argExtremes[at]!;
       const value = extreme.by.evaluate(row);
-      const current = group.extremes[index]!;
+      const current = group.extremes[at]!;
       if (isNull(value)) {
         current.row ??= row;
         continue;
@@ -1136,7 +1238,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
       }
     }
   }
-  if (groups.size === 0 && keys.length === 0) groups.set('', newGroup([]));
+  if (groups.length === 0 && keys.length === 0) newGroup([]);
 
   const columns: ColumnSchema[] = [
     ...keys.map(({ name, expr }) => ({ name, type: expr.type })),
@@ -1144,7 +1246,7 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
       final.kind === 'expression' ? [{ name: final.name, type: final.compiled.type }] : final.columns,
     ),
   ];
-  const rows = [...groups.values()].map((group) => {
+  const rows = groups.map((group) => {
     const results = aggregates.map((aggregate, index) => aggregate.result(group.states[index]));
     return [
       ...group.key,
@@ -1160,6 +1262,12 @@ function summarize(items: readonly NamedExpr[], by: readonly NamedExpr[], input:
     ];
   });
   return { columns: uniqueNames(columns), rows };
+}
+
+// A group key's value as a map key: equal values the same key, a dynamic value by its JSON.
+function mapKey(value: unknown): unknown {
+  if (value === undefined) return null;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
 }
 
 // Kusto renames a repeated column name by adding a number: Name, Name1.

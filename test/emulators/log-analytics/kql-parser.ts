@@ -1,7 +1,8 @@
 /**
- * A parser for the subset of KQL the emulated Log Analytics evaluates: a table (or a union
- * of tables) piped through where, extend, project, project-away, project-rename, summarize,
- * distinct, take/limit, top, order/sort, union and count, with scalar expressions.
+ * A parser for the subset of KQL the emulated Log Analytics evaluates: `let name = <tabular>;`
+ * statements, then a table (or a union of tables, or a let's name) piped through where, extend,
+ * project, project-away, project-rename, summarize, distinct, take/limit, top, order/sort,
+ * union and count, with scalar expressions; `in` and toscalar() also take a tabular expression.
  *
  * Hand-written (a Pratt parser for expressions): the one maintained KQL parser published
  * to npm, @kusto/language-service-next, is Bridge.NET output of the C# parser, several
@@ -36,6 +37,7 @@ export type Expr =
     }
   | { readonly kind: 'hasAny'; readonly left: Expr; readonly list: readonly Expr[] }
   | { readonly kind: 'member'; readonly target: Expr; readonly key: string | number }
+  | { readonly kind: 'tabular'; readonly query: Tabular; readonly offset: number }
   | { readonly kind: 'star' };
 
 /** The types a literal may have. */
@@ -78,10 +80,22 @@ export interface TableRef {
   readonly offset: number;
 }
 
-/** A parsed query: its tables, then its operators, each with the name it was written with. */
-export interface Query {
+/** A tabular expression: its tables (or a let's name), then its operators, each with the name it was written with. */
+export interface Tabular {
   readonly tables: readonly TableRef[];
   readonly operators: readonly { readonly name: string; readonly operator: Operator }[];
+}
+
+/** `let name = <tabular expression>;` */
+export interface LetStatement {
+  readonly name: string;
+  readonly offset: number;
+  readonly value: Tabular;
+}
+
+/** A parsed query: its let statements, in order, then the tabular expression it answers. */
+export interface Query extends Tabular {
+  readonly lets: readonly LetStatement[];
 }
 
 interface Token {
@@ -91,6 +105,8 @@ interface Token {
   readonly offset: number;
   /** Whitespace or a comment came before it. */
   readonly spaced: boolean;
+  /** An empty line came before it. */
+  readonly afterBlankLine: boolean;
 }
 
 // Units of timespan literals, in milliseconds (https://learn.microsoft.com/kusto/query/scalar-data-types/timespan).
@@ -155,13 +171,19 @@ export function tokenize(query: string): Token[] {
   const tokens: Token[] = [];
   let index = 0;
   let spaced = true;
-  const push = (token: Omit<Token, 'spaced'>) => {
-    tokens.push({ ...token, spaced });
+  // Line breaks since the last token or comment, and whether two of them made an empty line.
+  let newlines = 0;
+  let blankLine = false;
+  const push = (token: Omit<Token, 'spaced' | 'afterBlankLine'>) => {
+    tokens.push({ ...token, spaced, afterBlankLine: blankLine });
     spaced = false;
+    newlines = 0;
+    blankLine = false;
   };
   while (index < query.length) {
     const char = query[index]!;
     if (/\s/.test(char)) {
+      if (char === '\n') blankLine ||= ++newlines > 1;
       index += 1;
       spaced = true;
       continue;
@@ -169,6 +191,8 @@ export function tokenize(query: string): Token[] {
     if (query.startsWith('//', index)) {
       while (index < query.length && query[index] !== '\n') index += 1;
       spaced = true;
+      // A comment line is not an empty line.
+      newlines = 0;
       continue;
     }
     const start = index;
@@ -250,7 +274,13 @@ export function tokenize(query: string): Token[] {
     index += symbol.length;
     push({ kind: 'punct', text: symbol, offset: start });
   }
-  tokens.push({ kind: 'eof', text: '<end of query>', offset: query.length, spaced: true });
+  tokens.push({
+    kind: 'eof',
+    text: '<end of query>',
+    offset: query.length,
+    spaced: true,
+    afterBlankLine: false,
+  });
   return tokens;
 }
 
@@ -323,10 +353,39 @@ export function parseQuery(text: string): Query {
 
 class Parser {
   private position = 0;
+  /** The names let statements bound so far: each names a tabular expression. */
+  private readonly letNames = new Set<string>();
 
   constructor(private readonly tokens: readonly Token[]) {}
 
+  // Statements are separated by semicolons, with no empty line between a let and what follows
+  // (https://learn.microsoft.com/kusto/query/let-statement).
   query(): Query {
+    const lets: LetStatement[] = [];
+    while (this.peek().kind === 'ident' && this.peek().text === 'let') {
+      this.next();
+      const name = this.next();
+      if (name.kind !== 'ident' || name.text.startsWith('!')) throw this.unexpected(name);
+      const equals = this.next();
+      if (equals.text !== '=') throw this.unexpected(equals);
+      const start = this.peek();
+      // Only a tabular let is evaluated here: a table or let name, or a union, then operators.
+      const tabular =
+        start.kind === 'ident' && (start.text === 'union' || /^[|;]$/.test(this.peekAt(1).text));
+      if (!tabular) throw new UnsupportedOperator('let (of a scalar or a function)', start.offset);
+      lets.push({ name: name.text, offset: name.offset, value: this.tabular() });
+      const semicolon = this.next();
+      if (semicolon.text !== ';') throw this.unexpected(semicolon);
+      if (this.peek().afterBlankLine) throw this.unexpected(this.peek());
+      this.letNames.add(name.text);
+    }
+    const body = this.tabular();
+    if (this.peek().text === ';') this.next();
+    this.expectEnd();
+    return { lets, ...body };
+  }
+
+  private tabular(): Tabular {
     const tables = this.source();
     const operators: { name: string; operator: Operator }[] = [];
     while (this.peek().text === '|') {
@@ -335,8 +394,6 @@ class Parser {
       const name = this.operatorName();
       operators.push({ name, operator: this.operator(name, offset) });
     }
-    if (this.peek().text === ';') this.next();
-    this.expectEnd();
     return { tables, operators };
   }
 
@@ -542,15 +599,48 @@ class Parser {
     if (open.text !== '(') throw this.unexpected(open);
     const list: Expr[] = [];
     if (this.peek().text !== ')') {
-      list.push(this.expression());
+      list.push(this.listItem());
       while (this.peek().text === ',') {
         this.next();
-        list.push(this.expression());
+        list.push(this.listItem());
       }
     }
     const close = this.next();
     if (close.text !== ')') throw this.unexpected(close);
     return list;
+  }
+
+  /**
+   * An item of `in (…)`: a scalar, a let's name (a tabular expression), or an inline tabular
+   * expression, which must be enclosed in double parentheses
+   * (https://learn.microsoft.com/kusto/query/in-cs-operator#tabular-expression).
+   */
+  private listItem(): Expr {
+    const first = this.peek();
+    const second = this.peekAt(1);
+    if (first.kind === 'ident' && this.letNames.has(first.text) && /^[,)]$/.test(second.text)) {
+      this.next();
+      return { kind: 'tabular', query: { tables: [tableOf(first)], operators: [] }, offset: first.offset };
+    }
+    if (first.kind === 'ident' && second.text === '|') throw this.unexpected(second);
+    if (first.text === '(' && second.kind === 'ident' && this.startsTabular(1)) {
+      this.next();
+      const query = this.tabular();
+      const close = this.next();
+      if (close.text !== ')') throw this.unexpected(close);
+      return { kind: 'tabular', query, offset: second.offset };
+    }
+    return this.expression();
+  }
+
+  // A tabular expression starts `ahead` tokens on: a name piped on, a union, or a let's name alone.
+  private startsTabular(ahead: number): boolean {
+    const name = this.peekAt(ahead);
+    const after = this.peekAt(ahead + 1).text;
+    return (
+      name.kind === 'ident' &&
+      (name.text === 'union' || after === '|' || (this.letNames.has(name.text) && after === ')'))
+    );
   }
 
   private prefix(): Expr {
@@ -600,6 +690,19 @@ class Parser {
     }
     if (this.peek().text === '(' && !token.text.startsWith('!')) {
       this.next();
+      // toscalar() takes a tabular expression (https://learn.microsoft.com/kusto/query/toscalar-function).
+      if (token.text === 'toscalar' && this.startsTabular(0)) {
+        const start = this.peek();
+        const query = this.tabular();
+        const close = this.next();
+        if (close.text !== ')') throw this.unexpected(close);
+        return {
+          kind: 'call',
+          name: token.text,
+          args: [{ kind: 'tabular', query, offset: start.offset }],
+          offset: token.offset,
+        };
+      }
       const args: Expr[] = [];
       if (this.peek().text !== ')') {
         args.push(this.expression());
@@ -624,7 +727,7 @@ class Parser {
     return { kind: 'column', name: token.text, offset: token.offset };
   }
 
-  // Property access on dynamic values: x.reason, x['reason'], x[0].
+  // Property access on dynamic values: x.reason, x['reason'], x[0], and from the end x[-1] or x[(-1)].
   private postfix(target: Expr): Expr {
     let expr = target;
     for (;;) {
@@ -634,15 +737,33 @@ class Parser {
         expr = { kind: 'member', target: expr, key: this.next().text };
       } else if (token.text === '[') {
         this.next();
-        const key = this.next();
-        if (key.kind !== 'string' && key.kind !== 'number') throw this.unexpected(key);
+        const key = this.constantKey();
         const close = this.next();
         if (close.text !== ']') throw this.unexpected(close);
-        expr = { kind: 'member', target: expr, key: key.value as string | number };
+        expr = { kind: 'member', target: expr, key };
       } else {
         return expr;
       }
     }
+  }
+
+  // A constant subscript; a negative index may be parenthesized, as the dynamic type's page writes it
+  // (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic#dynamic-object-accessors).
+  private constantKey(): string | number {
+    const token = this.next();
+    if (token.kind === 'string' || token.kind === 'number') return token.value as string | number;
+    if (token.text === '-') {
+      const number = this.next();
+      if (number.kind !== 'number') throw this.unexpected(number);
+      return -(number.value as number);
+    }
+    if (token.text === '(') {
+      const key = this.constantKey();
+      const close = this.next();
+      if (close.text !== ')') throw this.unexpected(close);
+      return key;
+    }
+    throw this.unexpected(token);
   }
 
   private peek(): Token {
@@ -710,6 +831,10 @@ export class UnsupportedOperator extends Error {
   ) {
     super(`The emulated Log Analytics does not evaluate '${operator}'.`);
   }
+}
+
+function tableOf(token: Token): TableRef {
+  return { name: token.text, offset: token.offset };
 }
 
 function literalOf(kind: 'datetime' | 'dynamic' | 'timespan', raw: Token): Expr {

@@ -45,11 +45,7 @@ export function fillWorkspace(logs: EmulatedLogAnalytics, workspaceId: string, r
     logs.ingestionDelayMs = delay;
   }
   return {
-    cluster: {
-      cluster: clusterName,
-      namespace: 'orders',
-      pods: pods.slice(0, 4).map(({ name, uid }) => ({ name, uid })),
-    },
+    cluster: { cluster: clusterName, namespace: 'orders', podTemplateHashes: ['7d9f8c6b5'] },
     app: { roleName: 'orders-api', version: '1.4.0' },
     errorLogPattern: defaultErrorLogPattern,
   };
