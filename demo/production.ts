@@ -1,14 +1,14 @@
 /**
  * `--break production`: the new release passes staging, is promoted and rolls out on
  * production, then runs out of memory there (production's traffic, which staging never
- * sees): its containers are OOMKilled and restart. Container Insights sends that to
+ * sees): its containers are OOMKilled as soon as they run. Container Insights sends that to
  * production's workspace, where the CD example's Verify stage finds it.
  */
 import { appNamespace, type EmulatedWorld } from './world';
 import type { KubeObject } from '../test/emulators/kubernetes/object';
 
 /** How often the world looks at production's Deployment (ms). */
-const watchEveryMs = 25;
+const watchEveryMs = 10;
 
 /**
  * Waits in the background until production's Deployment has rolled out `image` (as
@@ -24,8 +24,10 @@ export function outOfMemoryOnceLive(world: EmulatedWorld, image: string): () => 
       const deployment = cluster.getObject('Deployment', appNamespace, 'orders-api');
       if (!deployment || !rolledOut(deployment, image)) return;
       misbehaving = true;
+      // At once, every container of the release: Verify starts within half a second of the
+      // rollout, and a container that lived on past its first query would pass it.
       cluster.setImageBehaviour(image, {
-        exitAfterMs: 400,
+        exitAfterMs: 0,
         exitCode: 137,
         exitReason: 'OOMKilled',
         usage: { cpu: '120m', memory: '255Mi' },
