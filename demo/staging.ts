@@ -28,7 +28,7 @@ export function crashOnStaging(world: EmulatedWorld, ciRunFolder: string): void 
   });
 }
 
-/** How many error lines the release logs on staging: past the CD example's warning line (5). */
+/** How many error lines the release logs on staging: past the warning line (5) of the world's healthThresholds. */
 export const stagingErrorLines = 8;
 
 /**

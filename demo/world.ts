@@ -32,7 +32,7 @@ export const sampleAppFolder = join(repoRoot, 'sample-app');
 export const appNamespace = 'orders';
 /** Staging's Log Analytics workspace, as the CD example names it: the acceptance gate queries it. */
 export const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60';
-/** Production's Log Analytics workspace, as the CD example names it: its Verify stage queries it. */
+/** Production's Log Analytics workspace, as the CD example's parameter suggests: its Verify stage queries it. */
 export const productionWorkspaceId = '0d5e2a41-6b7c-4d8e-9f10-a1b2c3d4e5f6';
 /** The cloud role the staging app's requests are recorded under. */
 export const appRoleName = 'orders-api';
@@ -50,6 +50,15 @@ export const telemetryTiming = {
   collectionIntervalMs: 200,
   requestBatchMs: 2_000,
 } as const;
+
+/** Limits the gate judges the release on staging by: its requests, and its pods. */
+export const healthThresholds = [
+  'failedRatePercent: pass <= 1, warn <= 3',
+  'p95DurationMs <= 1000',
+  'restarts <= 0',
+  'oomKilled <= 0',
+  'errorLogLines: pass <= 0, warn <= 5',
+].join('\n');
 
 /**
  * Limits production is verified by. Production has no users here, so no requests reach its
@@ -324,10 +333,18 @@ export async function startEmulatedWorld(options: {
           productionRegistry: registries.prod.loginServer,
           stagingBaseUrl: recorder.url,
           logAnalyticsEndpoint,
+          // The gate judges the release's pods and its requests, Verify production's pods.
+          stagingClusterName: clusters.staging.cluster.name,
+          appRoleName,
+          healthThresholds,
+          productionLogAnalyticsWorkspaceId: productionWorkspaceId,
+          // Named in Verify's summary; Verify sends it no request, and nothing serves it here.
+          productionBaseUrl: 'https://orders-production.azure.test',
+          productionClusterName: clusters.production.cluster.name,
+          verifyHealthThresholds,
           // Telemetry arrives within seconds here, so a minute's wait is plenty.
           healthWaitMinutes: '1',
           verifyWaitMinutes: '1',
-          verifyHealthThresholds,
         },
       },
       promote,
