@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** What can be broken on purpose, and where the run then stops. */
-export const breakages = ['pr', 'staging', 'acceptance'] as const;
+export const breakages = ['pr', 'staging', 'acceptance', 'health', 'production'] as const;
 export type Breakage = (typeof breakages)[number];
 
 /** What the user asked the demo for. */
@@ -14,13 +14,17 @@ export interface DemoOptions {
 }
 
 /** The usage text `--help` prints and a bad argument points to. */
-export const usage = `Usage: npm run demo [-- --break pr|staging|acceptance] [--out-dir <dir>]
+export const usage = `Usage: npm run demo [-- --break pr|staging|acceptance|health|production] [--out-dir <dir>]
 
 Runs the example pipelines (templates/examples/) for the sample app (sample-app/) through
 the local pipeline runner, PR → CI → CD, on the emulated Azure, on loopback.
   --break pr           a unit test fails: the PR pipeline stops, nothing is pushed (exit 1)
   --break staging      the release crashes on staging: diagnosis, rollback, no promotion (exit 1)
   --break acceptance   staging answers badly: the acceptance gate fails, no promotion (exit 1)
+  --break health       staging answers well, but the release's pods log errors: the gate fails
+                       on Container Insights data, no promotion (exit 1)
+  --break production   the release runs out of memory once live on production: Verify fails,
+                       the images production ran before are deployed again (exit 1)
   --out-dir <dir>      where the runs and the report go (default dist/demo)`;
 
 /** Reads the demo's arguments; throws with one line on anything it does not know. */

@@ -2,8 +2,8 @@
  * What reached each place, read from the places themselves and not from what the tasks
  * said they did: the registries (with skopeo, straight at the registry processes), the
  * clusters' pods and the Deployments their overlays made (from their stores), the
- * integration tests' own record of the secret they saw, and the manual validation's answer
- * in CD's timeline.
+ * integration tests' own record of the secret they saw, and, from CD's timeline, the gates'
+ * verdicts, Verify's redeploy and the manual validation's answer.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -37,6 +37,23 @@ export interface DeploymentFacts {
   readonly environment?: string;
 }
 
+/** A health metric that failed a gate, as the gate named it. */
+export interface FailedMetric {
+  readonly name: string;
+  /** How the gate words it, e.g. `error log lines`. */
+  readonly label: string;
+  readonly value: string;
+  readonly threshold: string;
+}
+
+/** What an AcceptanceGate@1 step of CD decided: its result, its output variables, the metrics that failed it. */
+export interface GateFacts {
+  readonly result: string;
+  readonly verdict?: string;
+  readonly score?: string;
+  readonly failedMetrics: readonly FailedMetric[];
+}
+
 /** Everything the demo checks after the runs. */
 export interface ReadBack {
   /** What CI pushed: its artifact `image`, and the tag (CI's run id). */
@@ -51,7 +68,16 @@ export interface ReadBack {
   readonly production: {
     /** Production's pods run CI's digest from the production registry, and both registries hold it. */
     readonly identical: boolean;
+    /**
+     * What production ran before CD deployed (AksDeploy@1's previousImages), when it ran
+     * something, and whether every pod of production runs that image now.
+     */
+    readonly previous?: { readonly image: string; readonly runsNow: boolean };
   };
+  /** The acceptance gate on staging and Verify's gate on production, when CD got there. */
+  readonly gates: { readonly acceptance?: GateFacts; readonly verify?: GateFacts };
+  /** Verify's redeploy of what production ran before, when its condition let it run. */
+  readonly rollback?: { readonly result: string };
   /**
    * Both clusters' pods run the digest CI pushed, each pulled from its own environment's
    * registry, so that the overlays changed the objects but not what runs.
@@ -110,6 +136,18 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
     ...optional('staging', deploymentFacts(world.clusters.staging)),
     ...optional('production', deploymentFacts(world.clusters.production)),
   };
+  const jobOf = (stage: string, job: string) =>
+    cd?.record.stages.find((each) => each.name === stage)?.jobs.find((each) => each.name === job);
+  // AksDeploy@1's previousImages: `orders/api => <reference>` per line.
+  const previousImage = jobOf('Production', 'deploy_production')
+    ?.outputs['Deploy_orders.deploy.previousImages']?.split('\n')[0]
+    ?.split('=>')[1]
+    ?.trim();
+  const rollbackJob = jobOf('Verify', 'rollback_production');
+  const gates = {
+    ...optional('acceptance', gateFacts(jobOf('Acceptance', 'acceptance'))),
+    ...optional('verify', gateFacts(jobOf('Verify', 'verify'))),
+  };
   const validationStep = cd?.record.stages
     .flatMap((stage) => stage.jobs)
     .flatMap((job) => job.steps)
@@ -119,7 +157,25 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
     registries,
     pods,
     deployments,
-    production: { identical },
+    production: {
+      identical,
+      ...(previousImage
+        ? {
+            previous: {
+              image: previousImage,
+              runsNow:
+                pods.production.length > 0 &&
+                pods.production.every(
+                  (pod) =>
+                    pod.image === previousImage &&
+                    pod.imageID?.endsWith(previousImage.replace(/^.*@/, '')) === true,
+                ),
+            },
+          }
+        : {}),
+    },
+    gates,
+    ...(rollbackJob && rollbackJob.result !== 'Skipped' ? { rollback: { result: rollbackJob.result } } : {}),
     sameDigest,
     integrationSecretSeen: ci ? secretSeen(ci.folder, world.integrationSecret) : false,
     ...(validationStep
@@ -130,6 +186,35 @@ export function readBack(world: EmulatedWorld, runs: readonly DemoRun[]): ReadBa
           },
         }
       : {}),
+  };
+}
+
+/** The gate step of a job: its result, its outputs, and the metrics its failure message names. */
+function gateFacts(
+  job: DemoRun['record']['stages'][number]['jobs'][number] | undefined,
+): GateFacts | undefined {
+  const step = job?.steps.find((each) => each.task === 'AcceptanceGate@1');
+  if (!job || !step || step.result === 'Skipped') return undefined;
+  const failedMetrics = [
+    ...`${step.message}\n${step.logLines.join('\n')}`.matchAll(
+      /Health in Azure Monitor: (.+?) \((\w+)\) is (.+?), which fails its threshold \(([^)]*)\)/g,
+    ),
+  ].map(([, label, name, value, threshold]) => ({
+    name: name!,
+    label: label!,
+    value: value!,
+    threshold: threshold!,
+  }));
+  const unique = failedMetrics.filter(
+    (metric, index) => failedMetrics.findIndex((each) => each.name === metric.name) === index,
+  );
+  const verdict = job.outputs['gate.verdict'];
+  const score = job.outputs['gate.score'];
+  return {
+    result: step.result,
+    ...(verdict ? { verdict } : {}),
+    ...(score ? { score } : {}),
+    failedMetrics: unique,
   };
 }
 

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { escapeHtml } from '../runner/markdown';
 import { formatDuration, resultMark, resultWords } from '../runner/run/log';
 import type { Breakage } from './options';
-import type { DemoRun, ReadBack } from './read-back';
+import type { DemoRun, GateFacts, ReadBack } from './read-back';
 
 /** How the demo ended. */
 export interface DemoOutcome {
@@ -28,6 +28,22 @@ export interface DemoReport {
 }
 
 const short = (digest: string | undefined) => (digest ? `${digest.slice(0, 19)}…` : 'not there');
+
+/** A gate's verdict, score and failed metrics in one line; `not reached` when CD stopped before it. */
+function gateLine(gate: GateFacts | undefined): string {
+  if (!gate) return 'not reached';
+  const failed = gate.failedMetrics.map(
+    (metric) => `${metric.name} = ${metric.value} (${metric.label}; limit ${metric.threshold})`,
+  );
+  return `${gate.verdict ?? gate.result}${gate.score ? `, score ${gate.score}` : ''}${failed.length > 0 ? `: failed on ${failed.join(', ')}` : ''}`;
+}
+
+/** What Verify's redeploy did, and what production runs after it. */
+function rollbackLine(facts: ReadBack): string | undefined {
+  if (!facts.rollback) return undefined;
+  const previous = facts.production.previous;
+  return `Verify redeployed what production ran before (${facts.rollback.result.toLowerCase()}): production ${previous?.runsNow ? 'runs' : 'does not run'} ${previous ? previous.image.replace(/@sha256:(.{12}).*$/, '@sha256:$1…') : 'the previous release'} again`;
+}
 
 /** The one-screen summary printed at the end. */
 export function demoSummary(options: {
@@ -60,6 +76,9 @@ export function demoSummary(options: {
     `Pods        staging: ${pods(facts.pods.staging)}`,
     `            production: ${pods(facts.pods.production)}`,
     `Overlays    ${overlays(facts)}`,
+    `Gates       staging: ${gateLine(facts.gates.acceptance)}`,
+    `            production (Verify): ${gateLine(facts.gates.verify)}`,
+    ...(rollbackLine(facts) ? [`Rollback    ${rollbackLine(facts)}`] : []),
     `Secrets     the integration tests ${facts.integrationSecretSeen ? 'saw the Key Vault secret through env:' : 'did not see the Key Vault secret'}`,
     `Validation  ${facts.validation ? `${facts.validation.result}${facts.validation.answer ? ` · ${facts.validation.answer}` : ''}` : 'not reached'}`,
     `Time        ${formatDuration(options.totalMs)}`,
@@ -130,6 +149,8 @@ function failures(runs: readonly DemoRun[]): string {
 function productionVerdict(facts: ReadBack): string {
   if (!facts.image) return '<span class="Skipped">nothing built</span>';
   if (facts.production.identical) return '<span class="Succeeded">yes</span>';
+  if (facts.production.previous?.runsNow)
+    return '<span class="Failed">no: production runs the release it ran before again</span>';
   if (!facts.registries.prod.digest) return '<span class="Skipped">not promoted</span>';
   if (facts.pods.production.length === 0) return '<span class="Skipped">not deployed</span>';
   return '<span class="Failed">no: production runs another image</span>';
@@ -173,6 +194,9 @@ ${row(['Production registry', `${code(facts.registries.prod.loginServer)} → ${
 ${row(['Staging pods', pods(facts.pods.staging)])}
 ${row(['Production pods', pods(facts.pods.production)])}
 ${row(['What each overlay deployed', escapeHtml(overlays(facts))])}
+${row(['Acceptance gate on staging', escapeHtml(gateLine(facts.gates.acceptance))])}
+${row(['Verify on production', escapeHtml(gateLine(facts.gates.verify))])}
+${facts.rollback ? row(['Rollback', escapeHtml(rollbackLine(facts) ?? '')]) : ''}
 ${row(['Production runs what CI built', productionVerdict(facts)])}
 ${row(['Integration tests saw the Key Vault secret (through env:)', facts.integrationSecretSeen ? 'yes' : 'no'])}
 ${row(['Manual validation', facts.validation ? escapeHtml(`${facts.validation.result}${facts.validation.answer ? ` · ${facts.validation.answer}` : ''}`) : 'not reached'])}

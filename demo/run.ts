@@ -19,7 +19,9 @@ import { interruption, signalDescendants, stopEverythingOnSignal } from './proce
 import { readBack, type DemoRun, type ReadBack } from './read-back';
 import { demoSummary, writeDemoReport } from './report';
 import { sampleAppFolder, startEmulatedWorld, type EmulatedWorld } from './world';
-import { deployPreviousRelease, crashOnStaging } from './staging';
+import { deployPreviousRelease } from './previous-release';
+import { outOfMemoryOnceLive } from './production';
+import { crashOnStaging, logErrorsOnStaging } from './staging';
 
 const examples = join(repoRoot, 'templates', 'examples');
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
       sourceBranch: 'refs/pull/1/merge',
     });
     if (interruption()) return 130;
+    let stopWatching: (() => void) | undefined;
     let ci: RunRecord | undefined;
     let cd: RunRecord | undefined;
     if (succeeded(pr)) {
@@ -117,9 +120,30 @@ async function main(): Promise<number> {
       say(`Staging's URL now serves the files of the image CI pushed (orders/api@${digest.slice(0, 19)}…).`);
       if (options.breakage === 'staging') {
         say('');
-        await deployPreviousRelease(world, extension.tasksDir, previousReleaseFolder());
+        await deployPreviousRelease(world, 'staging', extension.tasksDir, previousReleaseFolder());
         crashOnStaging(world, ciFolder);
         say('Staging runs the previous release; the new one will crash there on start.');
+      }
+      if (options.breakage === 'health') {
+        say('');
+        logErrorsOnStaging(world, ciFolder);
+        say("The new release will answer staging's checks well, but its pods will log errors.");
+      }
+      if (options.breakage === 'production') {
+        say('');
+        const previous = await deployPreviousRelease(
+          world,
+          'production',
+          extension.tasksDir,
+          previousReleaseFolder(),
+        );
+        stopWatching = outOfMemoryOnceLive(
+          world,
+          `${world.registries.prod.loginServer}/orders/api@${digest}`,
+        );
+        say(
+          `Production runs the previous release (${previous.replace(/^.*@/, '').slice(0, 19)}…); the new one will run out of memory there once it is live.`,
+        );
       }
       // CI's completion triggers CD through CD's pipeline resource `ci`.
       cd = await run(
@@ -132,6 +156,7 @@ async function main(): Promise<number> {
         },
       );
     }
+    stopWatching?.();
     if (interruption()) return 130;
 
     const facts: ReadBack = readBack(world, runs);

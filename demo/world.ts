@@ -1,9 +1,10 @@
 /**
  * The emulated Azure the example pipelines run against, on loopback: Entra ID, Key Vaults
  * with the secrets the examples name, the non-production and production registries behind
- * the ACR front, Log Analytics, the staging and production AKS clusters (Kubernetes
- * resources of the environments `staging` and `production`), and the sample app serving
- * staging. It hands back the runner's resources (the connections under the examples'
+ * the ACR front, the staging and production AKS clusters (Kubernetes resources of the
+ * environments `staging` and `production`), a Log Analytics workspace for each, fed by its
+ * cluster's Container Insights, and the sample app serving staging, whose requests reach
+ * staging's workspace as Application Insights would record them. It hands back the runner's resources (the connections under the examples'
  * names) and the pipeline parameters that point the examples at it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -17,18 +18,58 @@ import { parseResources, type RunnerResources } from '../runner/run/resources';
 import type { EmulatedRegistry } from '../test/emulators/acr';
 import { createKeyVaultEmulator } from '../test/emulators/keyvault';
 import { EmulatedCluster } from '../test/emulators/kubernetes/cluster';
+import type { ContainerInsightsFeed } from '../test/emulators/kubernetes/container-insights';
 import { kubeconfigYaml } from '../test/emulators/kubernetes/kubeconfig';
 import { acrImageExists } from '../test/emulators/kubernetes/registry-images';
 import { EmulatedLogAnalytics } from '../test/emulators/log-analytics';
 import { loopbackDnsPreload } from '../test/emulators/server';
 import { startPromoteWorld, type PromoteWorld } from '../test/oci/fixture';
+import { startRequestRecorder } from './request-telemetry';
 
 /** The sample app the example pipelines build, test and deploy. */
 export const sampleAppFolder = join(repoRoot, 'sample-app');
 /** The namespace the example deploys to, in both clusters. */
 export const appNamespace = 'orders';
-/** The Log Analytics workspace the CD example's gate queries. */
+/** Staging's Log Analytics workspace, as the CD example names it: the acceptance gate queries it. */
 export const workspaceId = '7f3c0d52-0c8a-4e1b-9b6f-2b1d3c4e5f60';
+/** Production's Log Analytics workspace, as the CD example's parameter suggests: its Verify stage queries it. */
+export const productionWorkspaceId = '0d5e2a41-6b7c-4d8e-9f10-a1b2c3d4e5f6';
+/** The cloud role the staging app's requests are recorded under. */
+export const appRoleName = 'orders-api';
+
+/**
+ * How late telemetry reaches the workspaces, shortened from minutes to fractions of a
+ * second: how long a row takes to become visible once written (Azure Monitor: minutes), how
+ * often each cluster's Container Insights collects (AKS: every minute), and how often the
+ * app's requests are sent (the Application Insights SDK batches them, every 15 s by default).
+ * The requests the gate's checks make are usually not there yet when it first asks, so its
+ * wait for data shows in the run: one round.
+ */
+export const telemetryTiming = {
+  ingestionDelayMs: 150,
+  collectionIntervalMs: 200,
+  requestBatchMs: 2_000,
+} as const;
+
+/** Limits the gate judges the release on staging by: its requests, and its pods. */
+export const healthThresholds = [
+  'failedRatePercent: pass <= 1, warn <= 3',
+  'p95DurationMs <= 1000',
+  'restarts <= 0',
+  'oomKilled <= 0',
+  'errorLogLines: pass <= 0, warn <= 5',
+].join('\n');
+
+/**
+ * Limits production is verified by. Production has no users here, so no requests reach its
+ * Application Insights: its health is what its cluster says about the release's pods.
+ */
+export const verifyHealthThresholds = [
+  'restarts <= 0',
+  'oomKilled <= 0',
+  'podsNotReady <= 0',
+  'errorLogLines: pass <= 0, warn <= 5',
+].join('\n');
 
 /** What can be broken on purpose. */
 export type WorldBreakage = 'acceptance' | 'staging';
@@ -46,6 +87,13 @@ export interface EmulatedWorld {
   readonly promote: PromoteWorld;
   readonly registries: { readonly nonprod: EmulatedRegistry; readonly prod: EmulatedRegistry };
   readonly clusters: { readonly staging: EmulatedCluster; readonly production: EmulatedCluster };
+  /** Log Analytics, with staging's and production's workspaces. */
+  readonly logs: EmulatedLogAnalytics;
+  /** Each cluster's Container Insights feed: `collect()` sends what it does now, without waiting for the interval. */
+  readonly containerInsights: {
+    readonly staging: ContainerInsightsFeed;
+    readonly production: ContainerInsightsFeed;
+  };
   /** The staging app's base URL. */
   readonly stagingUrl: string;
   /**
@@ -118,20 +166,15 @@ export async function startEmulatedWorld(options: {
       for (const [secret, value] of Object.entries(secrets)) vault.setSecret(secret, value);
     }
 
-    // Log Analytics, answering the gate's health query.
-    const logs = new EmulatedLogAnalytics((token, audience) =>
-      cloud.entra.verifyAccessToken(token, audience),
+    // Log Analytics: one workspace per environment, running the KQL the gates send.
+    const logs = new EmulatedLogAnalytics(
+      (token, audience) => cloud.entra.verifyAccessToken(token, audience),
+      undefined,
+      { ingestionDelayMs: telemetryTiming.ingestionDelayMs },
     );
     cloud.azure.register('loganalytics.azure.test', logs.handler);
-    const unhealthy = options.breakage === 'acceptance';
-    logs.setResult(workspaceId, {
-      columns: [
-        { name: 'requests', type: 'long' },
-        { name: 'failedRatePercent', type: 'real' },
-        { name: 'p95DurationMs', type: 'real' },
-      ],
-      rows: [[1840, unhealthy ? 12.5 : 0.2, unhealthy ? 2350 : 180]],
-    });
+    stoppers.push(() => logs.stop());
+    const workspaces = { staging: workspaceId, production: productionWorkspaceId } as const;
 
     // The AKS clusters; their kubelets "pull" by asking the registries for the manifest.
     const imageExists = acrImageExists(promote.front, cloud.azure.ca.caPem);
@@ -146,9 +189,18 @@ export async function startEmulatedWorld(options: {
         });
         cloud.azure.register(cluster.host, cluster.handler);
         stoppers.push(() => cluster.stop());
-        return [environment, { cluster, token }];
+        // Container Insights sends what the cluster does (pods, events, logs, usage) to the workspace.
+        const feed = logs.attachCluster(workspaces[environment], cluster, {
+          clusterName: cluster.name,
+          resourceId: `/subscriptions/${promote.subscriptionId}/resourceGroups/rg-orders-${environment}/providers/Microsoft.ContainerService/managedClusters/${cluster.name}`,
+          collectionIntervalMs: telemetryTiming.collectionIntervalMs,
+        });
+        return [environment, { cluster, token, feed }];
       }),
-    ) as Record<'staging' | 'production', { cluster: EmulatedCluster; token: string }>;
+    ) as Record<
+      'staging' | 'production',
+      { cluster: EmulatedCluster; token: string; feed: ContainerInsightsFeed }
+    >;
 
     // The docker-login identity CI pushes with: AcrPush on the non-production registry.
     const pusher = {
@@ -166,10 +218,21 @@ export async function startEmulatedWorld(options: {
     promote.front.grant('prod', promote.app.objectId, 'AcrPush');
     promote.front.grant('nonprod', promote.app.objectId, 'AcrPull');
 
+    // Staging's URL is the request recorder, in front of the app process that serves it.
     const failChecks = options.breakage === 'acceptance';
-    const stagingPort = await freePort();
-    let stagingApp = await startSampleApp(sampleAppFolder, stagingPort, failChecks);
+    let stagingApp = await startSampleApp(sampleAppFolder, await freePort(), failChecks);
     stoppers.push(() => stagingApp.stop());
+    const recorder = await startRequestRecorder(
+      await freePort(),
+      () => ({ port: stagingApp.port, roleName: appRoleName, version: stagingApp.version }),
+      {
+        batchMs: telemetryTiming.requestBatchMs,
+        send: (rows) => {
+          for (const row of rows) logs.recordRequest(workspaces.staging, row);
+        },
+      },
+    );
+    stoppers.push(() => recorder.stop());
 
     // Every Azure Resource Manager connection of the examples signs in as the one service principal.
     const azurerm = () => ({
@@ -262,26 +325,40 @@ export async function startEmulatedWorld(options: {
     const logAnalyticsEndpoint = cloud.azure.url('loganalytics.azure.test', '').replace(/\/$/, '');
     return {
       resources,
-      description: `Key Vault, ACR ${registries.nonprod.loginServer} and ${registries.prod.loginServer}, Log Analytics, AKS staging and production, the sample app at ${stagingApp.url}`,
+      description: `Key Vault, ACR ${registries.nonprod.loginServer} and ${registries.prod.loginServer}, AKS staging and production with Container Insights to Log Analytics, the sample app at ${recorder.url} (its requests recorded to Application Insights)`,
       parameters: {
         ci: { nonProductionRegistry: registries.nonprod.loginServer },
         cd: {
           nonProductionRegistry: registries.nonprod.loginServer,
           productionRegistry: registries.prod.loginServer,
-          stagingBaseUrl: stagingApp.url,
+          stagingBaseUrl: recorder.url,
           logAnalyticsEndpoint,
+          // The gate judges the release's pods and its requests, Verify production's pods.
+          stagingClusterName: clusters.staging.cluster.name,
+          appRoleName,
+          healthThresholds,
+          productionLogAnalyticsWorkspaceId: productionWorkspaceId,
+          // Named in Verify's summary; Verify sends it no request, and nothing serves it here.
+          productionBaseUrl: 'https://orders-production.azure.test',
+          productionClusterName: clusters.production.cluster.name,
+          verifyHealthThresholds,
+          // Telemetry arrives within seconds here, so a minute's wait is plenty.
+          healthWaitMinutes: '1',
+          verifyWaitMinutes: '1',
         },
       },
       promote,
       registries,
       clusters: { staging: clusters.staging.cluster, production: clusters.production.cluster },
-      stagingUrl: stagingApp.url,
+      logs,
+      containerInsights: { staging: clusters.staging.feed, production: clusters.production.feed },
+      stagingUrl: recorder.url,
       async serveRelease(repository, digest) {
         const files = join(folder, `release-${digest.slice(7, 19)}`);
         unpackImage(promote.nonprod.backend, repository, digest, files);
         await stagingApp.stop();
         // The Dockerfile's WORKDIR is /app.
-        stagingApp = await startSampleApp(join(files, 'app'), stagingPort, failChecks);
+        stagingApp = await startSampleApp(join(files, 'app'), await freePort(), failChecks);
       },
       secretValues: [
         ...Object.values(vaults).flatMap((secrets) => Object.values(secrets)),
@@ -299,15 +376,16 @@ export async function startEmulatedWorld(options: {
 /**
  * The sample app serving staging: the service run with Node on a loopback port, from
  * `appFolder` (its sources, or the files of the image CI pushed). The emulated clusters
- * schedule pods but run no containers; this process is what the staging URL answers.
+ * schedule pods but run no containers; this process is what the staging URL forwards to.
  */
 async function startSampleApp(
   appFolder: string,
   port: number,
   failChecks: boolean,
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ port: number; version: string; stop(): Promise<void> }> {
   // `npm start` runs `node <entry>`: the same file, without npm in between.
   const manifest = JSON.parse(readFileSync(join(appFolder, 'package.json'), 'utf8')) as {
+    version?: string;
     scripts?: { start?: string };
   };
   const entry = join(
@@ -340,7 +418,8 @@ async function startSampleApp(
     }
   }
   return {
-    url,
+    port,
+    version: manifest.version ?? '',
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -93,6 +93,7 @@ describe('npm run demo', function () {
       'Validation',
       'Promote',
       'Production',
+      'Verify',
     ]);
 
     const { facts } = result;
@@ -139,6 +140,13 @@ describe('npm run demo', function () {
         'Rendered ../ci/manifests/overlays/production with kubectl kustomize: 4 objects',
       ],
     );
+    // Both gates judged real telemetry: staging's requests and both clusters' Container Insights.
+    assert.deepEqual(
+      [facts.gates.acceptance?.verdict, facts.gates.verify?.verdict],
+      ['Passed', 'Passed'],
+      run.output,
+    );
+    assert.equal(facts.rollback, undefined, 'nothing to roll back');
     assert.ok(facts.integrationSecretSeen, 'the integration tests saw the Key Vault secret through env:');
     assert.equal(facts.validation?.result, 'Succeeded');
     assert.match(facts.validation?.answer ?? '', /^Approved by --approve/);
@@ -202,9 +210,87 @@ describe('npm run demo', function () {
       Validation: 'Skipped',
       Promote: 'Skipped',
       Production: 'Skipped',
+      Verify: 'Skipped',
     });
     assert.equal(result.facts.registries.prod.digest, undefined, 'nothing reached production');
     assert.deepEqual(result.facts.pods.production, []);
+  });
+
+  it('--break health passes the HTTP checks, fails the gate on Container Insights data, and promotes nothing', async () => {
+    const run = await demo('--break', 'health');
+    const { result } = run;
+    assert.ok(result, run.output);
+    assert.equal(run.code, 1, run.output);
+    assert.deepEqual(stageResults(runOf(result, 'orders-api-cd')), {
+      Staging: 'Succeeded',
+      Acceptance: 'Failed',
+      Validation: 'Skipped',
+      Promote: 'Skipped',
+      Production: 'Skipped',
+      Verify: 'Skipped',
+    });
+    const gate = stepsOf(runOf(result, 'orders-api-cd')).find((step) => step.task === 'AcceptanceGate@1')!;
+    assert.ok(
+      gate.logLines.some((line) =>
+        /The acceptance gate failed: 100% \(5 passed, 0 flaky, 0 failed/.test(line),
+      ),
+      'every HTTP check passed',
+    );
+    const { facts } = result;
+    assert.equal(facts.gates.acceptance?.verdict, 'Failed');
+    assert.deepEqual(
+      facts.gates.acceptance?.failedMetrics.map((metric) => [metric.name, metric.value]),
+      [['errorLogLines', '8']],
+    );
+    assert.match(run.output, /Gates {7}staging: Failed, score [\d.]+: failed on errorLogLines = 8/);
+    assert.equal(facts.registries.prod.digest, undefined, 'nothing was promoted');
+    assert.deepEqual(facts.pods.production, [], 'production untouched');
+    assert.match(readFileSync(join(run.outDir, 'report.html'), 'utf8'), /not promoted/);
+  });
+
+  it('--break production fails Verify after the deploy and redeploys the release production ran before', async () => {
+    const run = await demo('--break', 'production');
+    const { result } = run;
+    assert.ok(result, run.output);
+    assert.equal(run.code, 1, run.output);
+    const cd = runOf(result, 'orders-api-cd');
+    assert.deepEqual(stageResults(cd), {
+      Staging: 'Succeeded',
+      Acceptance: 'Succeeded',
+      Validation: 'Succeeded',
+      Promote: 'Succeeded',
+      Production: 'Succeeded',
+      Verify: 'Failed',
+    });
+    const { facts } = result;
+    const digest = facts.image!.digest;
+    assert.equal(facts.gates.acceptance?.verdict, 'Passed', 'staging never sees the failure');
+    assert.equal(facts.gates.verify?.verdict, 'Failed');
+    const failed = facts.gates.verify!.failedMetrics.map((metric) => metric.name);
+    assert.ok(
+      failed.includes('restarts') && failed.includes('oomKilled'),
+      `Verify names the restarts and the OOM kills: ${failed.join(', ')}`,
+    );
+    assert.equal(facts.registries.prod.digest, digest, 'the release was promoted');
+    assert.equal(facts.rollback?.result, 'Succeeded');
+    // What production's cluster runs afterwards: the release it ran before, by its digest.
+    const previous = facts.production.previous!;
+    assert.match(previous.image, new RegExp(`^${facts.registries.prod.loginServer}/orders/api@sha256:`));
+    assert.ok(!previous.image.endsWith(digest));
+    assert.ok(previous.runsNow, run.output);
+    assert.equal(facts.pods.production.length, 3);
+    for (const pod of facts.pods.production) {
+      assert.equal(pod.image, previous.image);
+      assert.ok(
+        pod.imageID?.endsWith(previous.image.replace(/^.*@/, '')),
+        `${pod.pod} pulled ${pod.imageID}`,
+      );
+    }
+    assert.ok(!facts.production.identical);
+    assert.match(
+      run.output,
+      /Rollback {4}Verify redeployed what production ran before \(succeeded\): production runs /,
+    );
   });
 
   it('--break staging shows the failed rollout with its diagnosis, rolls back, and stops before promotion', async () => {

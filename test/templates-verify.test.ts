@@ -1,20 +1,14 @@
 // cd.yml's Verify stage at run time: the CI and CD examples run by the local pipeline
 // runner, with the packaged tasks, on the emulated Azure of `npm run demo`. Production runs
-// a previous release; the new one is deployed, and Verify judges it Failed (production's
-// limits are stricter than staging's, over the same workspace), so the images production
-// ran before are deployed again and the run fails. The cluster is read back afterwards.
+// a previous release; the new one is deployed, and Verify judges it Failed (over a workspace
+// whose answer misses production's limits), so the images production ran before are
+// deployed again and the run fails. The cluster is read back afterwards.
 import { strict as assert } from 'node:assert';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import {
-  appNamespace,
-  sampleAppFolder,
-  startEmulatedWorld,
-  workspaceId,
-  type EmulatedWorld,
-} from '../demo/world';
+import { appNamespace, sampleAppFolder, startEmulatedWorld, type EmulatedWorld } from '../demo/world';
 import { buildAndUnpack, repoRoot } from '../runner/extension-package';
 import { runPipelineFile } from '../runner/pipeline';
 import { nobodyAnswers, presetApprovals } from '../runner/run/approvals';
@@ -117,11 +111,19 @@ describe('cd.yml Verify, run by the runner on the emulated Azure', function () {
     assert.equal(earlier.record.result, 'Succeeded', failure(earlier.record));
 
     // The CD example, verifying production with limits the release misses there.
+    const verifyWorkspace = '5b0e6c1d-3f2a-4c8b-9d7e-1a2b3c4d5e6f';
+    world.logs.setResult(verifyWorkspace, {
+      columns: [
+        { name: 'requests', type: 'long' },
+        { name: 'failedRatePercent', type: 'real' },
+      ],
+      rows: [[1840, 0.2]],
+    });
     const cdExample = parse(readFileSync(join(examples, 'azure-pipelines-cd.yml'), 'utf8')) as {
       extends: { parameters: { cd: Record<string, unknown> } };
     };
     Object.assign(cdExample.extends.parameters.cd, {
-      productionLogAnalyticsWorkspaceId: workspaceId,
+      productionLogAnalyticsWorkspaceId: verifyWorkspace,
       productionBaseUrl: world.stagingUrl,
       verifyHealthThresholds: 'failedRatePercent <= 0.1',
     });
