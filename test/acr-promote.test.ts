@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
 import type { AzureRmConnection } from '../tasks/shared/azure-connection';
 import { createCredential } from '../tasks/shared/azure-credential';
 import { resolveCloud, scopeFor } from '../tasks/shared/cloud';
@@ -24,6 +22,7 @@ import {
 } from './oci/content';
 import { startPromoteWorld, type PromoteWorld } from './oci/fixture';
 import { putManifest, send, type SeedTarget } from './oci/push';
+import { startConnectProxy } from './support/connect-proxy';
 
 // Promotion in-process, through the real wire client and the real Entra sign-in,
 // against real registries behind the ACR front. Every test ends by reading the target
@@ -561,40 +560,3 @@ describe('AcrPromoteImage: promote against real registries', function () {
     );
   }
 });
-
-/** A minimal HTTP CONNECT proxy on loopback that records the targets it tunnels to. */
-async function startConnectProxy(): Promise<{ url: string; tunnels: string[]; close(): Promise<void> }> {
-  const tunnels: string[] = [];
-  const server: Server = createServer((_req, res) => res.writeHead(405).end());
-  // Tunnels leave the HTTP server's bookkeeping once upgraded: tracked here so close() can end them.
-  const sockets = new Set<{ destroy(): void }>();
-  server.on('connect', (req, client, head) => {
-    sockets.add(client);
-    const target = String(req.url);
-    tunnels.push(target);
-
-    const [host, port] = [
-      target.slice(0, target.lastIndexOf(':')),
-      Number(target.slice(target.lastIndexOf(':') + 1)),
-    ];
-    const upstream = connect(port, host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    sockets.add(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tunnels,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

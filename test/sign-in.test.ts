@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import * as http from 'node:http';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AzureRmAuthentication, AzureRmConnection } from '../tasks/shared/azure-connection';
@@ -16,6 +13,7 @@ import { resolveCloud, scopeFor } from '../tasks/shared/cloud';
 import type { NetworkSettings, RetryPolicy } from '../tasks/shared/network';
 import { createAppCertificate } from './emulators/certificates';
 import { startEmulatedCloud, type EmulatedCloud } from './emulators/cloud';
+import { startConnectProxy, type ConnectProxy } from './support/connect-proxy';
 
 const tenantId = '72f988bf-0000-4000-8000-000000000001';
 const secretApp = { clientId: '11111111-0000-4000-8000-000000000001', secret: 'correct-horse-battery' };
@@ -225,8 +223,8 @@ describe('sign-in with an AzureRM service connection', () => {
   });
 
   describe('through the agent proxy', () => {
-    let proxy: CountingProxy;
-    before(async () => (proxy = await startCountingProxy()));
+    let proxy: ConnectProxy;
+    before(async () => (proxy = await startConnectProxy()));
     after(() => proxy.close());
     beforeEach(() => proxy.tunnels.splice(0));
 
@@ -463,47 +461,6 @@ interface ConnectionAsRead {
   readonly cloud: Readonly<Record<string, unknown>>;
   readonly authentication: Readonly<Record<string, unknown>> & {
     readonly oidc?: Readonly<Record<string, unknown>>;
-  };
-}
-
-interface CountingProxy {
-  readonly url: string;
-  /** `host:port` of every CONNECT tunnel opened, in order. */
-  readonly tunnels: string[];
-  close(): Promise<void>;
-}
-
-/** A minimal HTTP CONNECT proxy on loopback that records which hosts it tunnels to. */
-async function startCountingProxy(): Promise<CountingProxy> {
-  const tunnels: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_request, response) => response.writeHead(405).end());
-  server.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    const target = request.url ?? '';
-    tunnels.push(target);
-    sockets.add(client);
-    const [host, port] = [target.replace(/:\d+$/, ''), Number(target.split(':').pop())];
-    const upstream = net.connect(port, host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
-    sockets.add(upstream);
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tunnels,
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        // Tunnelled sockets leave the server's books once upgraded.
-        for (const socket of sockets) socket.destroy();
-        server.closeAllConnections();
-      }),
   };
 }
 

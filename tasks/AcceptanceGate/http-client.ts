@@ -3,7 +3,7 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { NetworkSettings } from '../shared/network';
-import { proxyFor, trustedCas } from '../shared/network';
+import { proxyFor, trustedSecureContext } from '../shared/network';
 
 /**
  * The one HTTP seam the gate uses to call the staging deployment. A request in, the
@@ -43,11 +43,12 @@ const maxBodyBytes = 4 * 1024 * 1024;
  * goes to the proxy in absolute form, HTTPS through a CONNECT tunnel.
  */
 export function createSend(network: NetworkSettings, perHost: number): { send: Send; close: () => void } {
-  const ca = trustedCas(network);
+  const secureContext = trustedSecureContext(network);
+  const tlsOptions: https.AgentOptions = { keepAlive: true, maxSockets: perHost, secureContext };
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: perHost }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: perHost, ...(ca ? { ca } : {}) }),
-    tunnel: new TunnelAgent(network, { keepAlive: true, maxSockets: perHost, ...(ca ? { ca } : {}) }),
+    'https:': new https.Agent(tlsOptions),
+    tunnel: new TunnelAgent(network, tlsOptions),
   };
   const send: Send = (request) =>
     new Promise((resolve, reject) => {

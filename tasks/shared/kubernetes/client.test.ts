@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createTestCertificateAuthority } from '../../../test/emulators/certificates';
+import { startConnectProxy, type ConnectProxy } from '../../../test/support/connect-proxy';
 import type { RetryPolicy } from '../network';
 import { KubernetesApiError, KubernetesClient, KubernetesUnreachableError, type WatchEvent } from './client';
 
@@ -317,5 +318,88 @@ describe('Kubernetes client', function () {
       );
       assert.equal(events.length, 1);
     });
+  });
+});
+
+/**
+ * AKS admin credentials are a client certificate: the API server must see it whether
+ * the agent reaches the cluster directly or through its proxy.
+ */
+describe('Kubernetes client with a client certificate', function () {
+  let server: https.Server;
+  let caPem: string;
+  let client: { certPem: string; keyPem: string };
+  let proxy: ConnectProxy;
+  const subjects: string[] = [];
+
+  before(async () => {
+    const ca = await createTestCertificateAuthority();
+    caPem = ca.caPem;
+    client = await ca.issue(['cluster-admin'], { usage: 'client', commonName: 'cluster-admin' });
+    server = https.createServer(
+      {
+        cert: ca.server.certPem,
+        key: ca.server.keyPem,
+        ca: [ca.caPem],
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        subjects.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(configMap('1')));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ca.dispose();
+    proxy = await startConnectProxy({ credentials: { username: 'agent', password: 'proxy-pass' } });
+  });
+  after(async () => {
+    await proxy.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  beforeEach(() => {
+    subjects.length = 0;
+    proxy.tunnels.length = 0;
+  });
+
+  const read = async (network: object) => {
+    const kube = new KubernetesClient(
+      {
+        server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        caPem,
+        clientCertificatePem: client.certPem,
+        clientKeyPem: client.keyPem,
+      },
+      { network: network as never, retry: { ...policy, maxRetries: 0 } },
+    );
+    try {
+      return await kube.request({
+        method: 'GET',
+        path: '/api/v1/namespaces/n/configmaps/c',
+        idempotent: true,
+      });
+    } finally {
+      kube.close();
+    }
+  };
+
+  it('presents it on a direct connection', async () => {
+    assert.equal((await read({})).status, 200);
+    assert.deepEqual(subjects, ['cluster-admin']);
+  });
+
+  it('presents it through the agent proxy, with the proxy credentials', async () => {
+    const network = { proxy: { url: proxy.url, username: 'agent', password: 'proxy-pass', bypass: [] } };
+    assert.equal((await read(network)).status, 200);
+    assert.deepEqual(subjects, ['cluster-admin']);
+    assert.equal(proxy.tunnels.length, 1);
+  });
+
+  it('goes around the proxy for a server on the bypass list', async () => {
+    const network = { proxy: { url: proxy.url, bypass: [/127\.0\.0\.1/] } };
+    assert.equal((await read(network)).status, 200);
+    assert.deepEqual(subjects, ['cluster-admin']);
+    assert.deepEqual(proxy.tunnels, []);
   });
 });

@@ -123,23 +123,22 @@ export class KubernetesClient {
       : options.network.extraCaPem
         ? [...tls.rootCertificates, options.network.extraCaPem]
         : undefined;
+    // One context for the cluster's CA and the admin client certificate, used whether
+    // the connection goes direct or through the agent's proxy.
+    const secureContext =
+      ca || access.clientCertificatePem
+        ? tls.createSecureContext({
+            ...(ca ? { ca } : {}),
+            ...(access.clientCertificatePem
+              ? { cert: access.clientCertificatePem, key: access.clientKeyPem }
+              : {}),
+          })
+        : undefined;
     const proxy = proxyFor(options.network, access.server);
     // Watches hold a connection each for the whole wait; the pool must not starve reads.
-    const agentOptions: https.AgentOptions = {
-      keepAlive: true,
-      maxSockets: 64,
-      ...(ca || access.clientCertificatePem
-        ? {
-            secureContext: tls.createSecureContext({
-              ...(ca ? { ca } : {}),
-              ...(access.clientCertificatePem
-                ? { cert: access.clientCertificatePem, key: access.clientKeyPem }
-                : {}),
-            }),
-          }
-        : {}),
-    };
-    this.agent = proxy ? (proxyAgent(proxy, ca) as unknown as https.Agent) : new https.Agent(agentOptions);
+    this.agent = proxy
+      ? (proxyAgent(proxy, secureContext) as unknown as https.Agent)
+      : new https.Agent({ keepAlive: true, maxSockets: 64, ...(secureContext ? { secureContext } : {}) });
   }
 
   /** Sends a request and parses its JSON answer; a non-2xx answer is a KubernetesApiError. */

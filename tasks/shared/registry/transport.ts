@@ -7,7 +7,7 @@ import {
   defaultRetryPolicy,
   isDroppedConnection,
   proxyFor,
-  trustedCas,
+  trustedSecureContext,
   type NetworkSettings,
   type RetryPolicy,
 } from '../network';
@@ -69,13 +69,11 @@ export class Transport {
   constructor(options: TransportOptions) {
     this.policy = options.retry ?? defaultRetryPolicy;
     this.wait = options.wait ?? ((ms) => sleep(ms));
-    // One secure context for every connection: handing `ca` to each connection instead
-    // would parse the whole root store again per TLS handshake.
-    const ca = trustedCas(options.network);
+    const secureContext = trustedSecureContext(options.network);
     const agentOptions: https.AgentOptions = {
       keepAlive: true,
       maxSockets: options.maxSockets ?? 16,
-      ...(ca ? { secureContext: tls.createSecureContext({ ca }) } : {}),
+      ...(secureContext ? { secureContext } : {}),
     };
     this.agent = options.network.proxy
       ? new TunnellingAgent(options.network, agentOptions)
