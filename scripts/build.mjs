@@ -47,6 +47,9 @@ async function buildTask(name) {
     format: 'cjs',
     target: 'node20',
     minify: true,
+    // Minified, but with function and class names kept: a stack trace in debug output
+    // then names `readConfig`, not `ls`.
+    keepNames: true,
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',

@@ -199,11 +199,6 @@ export class AcrCredentials implements RegistryCredentials {
   }
 }
 
-/** Credentials for registries that need none. */
-export const anonymousCredentials: RegistryCredentials = {
-  authorization: () => Promise.resolve(undefined),
-};
-
 /** Parses `Bearer realm="…",service="…"`; undefined when it is not a Bearer challenge. */
 export function parseBearerChallenge(header: string): Challenge | undefined {
   if (!/^Bearer\s/i.test(header)) return undefined;
